@@ -1,0 +1,123 @@
+"""Benchmark sentiment engines on the SentiRuEval-2015 dev sets (banks_test, telecoms_test).
+
+Prints, per engine and domain: macro-F1 over positive+negative (the official metric), negative F1
+and texts/s. Skips cleanly when ../shared/datasets (or $BRANDPULSE_DATASETS) is absent.
+
+Example:
+    python -m bench.sentiment
+    python -m bench.sentiment --model /path/to/hf-model \\
+        --labels LABEL_0=negative,LABEL_1=neutral,LABEL_2=positive
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# Run as a script, this file's folder would come first on sys.path and this module would shadow
+# the `sentiment` package; put the repository root there instead.
+_HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
+sys.path.insert(0, str(_HERE.parent))
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import time  # noqa: E402
+
+from monitor.config import SentimentConfig  # noqa: E402
+from sentiment import SentimentEngine, SentimentError, load_engine  # noqa: E402
+from sentiment.metrics import class_scores, macro_f1_pn  # noqa: E402
+
+
+def bench_engine(engine: SentimentEngine, root: Path, limit: int | None, use_brand: bool) -> list[dict]:
+    from sentiment.train_offline import DOMAINS, ENTITY_TERMS, load_sentirueval
+
+    rows = []
+    for domain in DOMAINS:
+        frame = load_sentirueval(root, domain, "test")
+        if limit:
+            frame = frame.head(limit)
+        predicted = [""] * len(frame)
+        started = time.perf_counter()
+        if use_brand:
+            # Brand-level data: score each tweet toward the company it is labelled for.
+            for entity, group in frame.groupby("entity"):
+                brand = ENTITY_TERMS.get(entity, [entity])[0]
+                predictions = engine.predict(group["text"].tolist(), brand=brand)
+                for i, (label, _) in zip(group.index, predictions, strict=True):
+                    predicted[i] = label
+        else:
+            predicted = [label for label, _ in engine.predict(frame["text"].tolist())]
+        seconds = time.perf_counter() - started
+        gold = frame["label"].tolist()
+        rows.append({
+            "engine": engine.name,
+            "domain": domain,
+            "rows": len(frame),
+            "f1_pn": round(macro_f1_pn(gold, predicted), 4),
+            "f1_negative": round(class_scores(gold, predicted)["negative"].f1, 4),
+            "texts_per_second": round(len(frame) / seconds, 1),
+        })  # fmt: skip
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.sentiment",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--offline-model", help="offline artifact directory (default: the shipped model)")
+    parser.add_argument("--model", help="also bench a transformers model (hub id or local directory)")
+    parser.add_argument(
+        "--labels", default="", help="raw=ours pairs for the transformers model, comma-separated"
+    )
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--quantize", action="store_true", help="dynamic int8 for the transformers model")
+    parser.add_argument("--limit", type=int, help="only the first N rows of each dev set")
+    parser.add_argument("--no-brand", action="store_true", help="score texts without the brand")
+    parser.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
+    args = parser.parse_args(argv)
+
+    from sentiment.train_offline import DatasetsMissing, datasets_dir
+
+    try:
+        root = datasets_dir()
+    except DatasetsMissing as exc:
+        print(f"skipped: {exc}", file=sys.stderr)
+        return 0
+
+    engines: list[SentimentEngine] = []
+    try:
+        engines.append(load_engine(SentimentConfig(engine="offline", model=args.offline_model)))
+        if args.model:
+            from sentiment.transformers_engine import TransformersEngine
+
+            labels = dict(pair.split("=", 1) for pair in args.labels.split(",") if pair)
+            engines.append(
+                TransformersEngine(
+                    args.model, labels=labels, batch_size=args.batch_size, quantize=args.quantize
+                )
+            )
+    except SentimentError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+    header = f"{'engine':<14}{'domain':<10}{'rows':>6}{'F1pn':>8}{'F1neg':>8}{'texts/s':>10}"
+    if not args.json:
+        print(header)
+    for engine in engines:
+        for row in bench_engine(engine, root, args.limit, use_brand=not args.no_brand):
+            if args.json:
+                print(json.dumps(row))
+            else:
+                print(
+                    f"{row['engine']:<14}{row['domain']:<10}{row['rows']:>6}{row['f1_pn']:>8.4f}"
+                    f"{row['f1_negative']:>8.4f}{row['texts_per_second']:>10.0f}",
+                    flush=True,
+                )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,194 @@
+"""The rules one site crawl follows: a SiteSource from spiders.yaml merged over its preset.
+
+`resolve_rules` is the edge where a site's configuration is checked: an unknown preset, a missing
+item or text selector, or a selector that is not valid CSS is a ConfigError naming the source and
+the key, raised before any request is made. What comes out is plain, typed, JSON-able data that the
+crawl subprocess receives on stdin.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, fields
+from functools import cache
+from importlib import resources
+from typing import Any
+from urllib.parse import quote
+
+import yaml
+from cssselect import SelectorError
+from parsel.csstranslator import HTMLTranslator
+
+from crawlers.sites.dates import DEFAULT_TIMEZONE, timezone_named
+from monitor.config import BrandConfig, SiteFields, SiteSource
+from monitor.errors import ConfigError
+
+FIELD_NAMES = tuple(SiteFields.model_fields)
+# Keys a preset in presets.yaml may set. `kind` is the RawItem kind (review, post, comment...);
+# `timezone` is the zone the site prints its dates in; `newest_first: false` for listings that put
+# the oldest first (forum topics), where a page of known items says nothing about the next page.
+PRESET_KEYS = ("item", "fields", "next_page", "date_format", "kind", "timezone", "newest_first")
+_ALTERNATIVE_SPLIT = re.compile(r",(?![^\[\(]*[\]\)])")
+
+
+@dataclass(frozen=True)
+class FieldRules:
+    """CSS selectors relative to one item; see SiteFields. None = the page does not show it."""
+
+    text: str
+    title: str | None = None
+    author: str | None = None
+    date: str | None = None
+    rating: str | None = None
+    url: str | None = None
+    external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class SiteRules:
+    source: str
+    start_urls: tuple[str, ...]
+    item: str
+    fields: FieldRules
+    next_page: str | None = None
+    max_pages: int = 5
+    date_format: str | None = None
+    timezone: str = DEFAULT_TIMEZONE
+    kind: str = "post"
+    newest_first: bool = True
+    obey_robots: bool = True
+    delay: float = 1.0
+    timeout: float = 20.0
+    max_bytes: int = 5_000_000
+    preset: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["start_urls"] = list(self.start_urls)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SiteRules:
+        known = {f.name for f in fields(cls)}
+        values = {key: value for key, value in data.items() if key in known}
+        values["fields"] = FieldRules(**values["fields"])
+        values["start_urls"] = tuple(values["start_urls"])
+        return cls(**values)
+
+
+def preset_names() -> list[str]:
+    return sorted(_presets())
+
+
+def resolve_rules(source: SiteSource, brands: list[BrandConfig]) -> SiteRules:
+    """Merge `source` over its preset, expand search_url per brand term and validate the result."""
+    base: dict[str, Any] = {}
+    if source.preset:
+        presets = _presets()
+        if source.preset not in presets:
+            known = ", ".join(sorted(presets)) or "none"
+            raise ConfigError(f"source {source.name!r}: unknown preset {source.preset!r} (known: {known})")
+        base = presets[source.preset]
+
+    merged_fields = dict(base.get("fields") or {})
+    for name in FIELD_NAMES:
+        value = getattr(source.fields, name)
+        # A key written in spiders.yaml wins, even as null: that is how a preset's selector is dropped.
+        if value is not None or name in source.fields.model_fields_set:
+            merged_fields[name] = value
+
+    def pick(key: str) -> Any:
+        value = getattr(source, key)
+        if value is not None or key in source.model_fields_set:
+            return value
+        return base.get(key)
+
+    item = pick("item")
+    if not item:
+        raise ConfigError(
+            f"source {source.name!r}: 'item' is not set (no item selector in the source or its preset)"
+        )
+    if not merged_fields.get("text"):
+        raise ConfigError(
+            f"source {source.name!r}: 'fields.text' is not set (no text selector in the source or its preset)"
+        )
+    next_page = pick("next_page")
+    _check_selector(source.name, "item", item)
+    if next_page:
+        _check_selector(source.name, "next_page", next_page)
+    for name, selector in merged_fields.items():
+        if selector:
+            _check_selector(source.name, f"fields.{name}", selector)
+    timezone = pick("timezone") or DEFAULT_TIMEZONE
+    try:
+        timezone_named(timezone)
+    except ValueError as exc:
+        raise ConfigError(f"source {source.name!r}: timezone: {exc}") from None
+    newest_first = pick("newest_first")
+
+    return SiteRules(
+        source=source.name,
+        start_urls=tuple(expand_start_urls(source, brands)),
+        item=item,
+        fields=FieldRules(
+            text=merged_fields["text"], **{n: merged_fields.get(n) for n in FIELD_NAMES if n != "text"}
+        ),
+        next_page=next_page or None,
+        max_pages=source.max_pages,
+        date_format=pick("date_format") or None,
+        timezone=timezone,
+        kind=pick("kind") or "post",
+        newest_first=True if newest_first is None else bool(newest_first),
+        obey_robots=source.obey_robots,
+        delay=source.delay,
+        timeout=source.timeout,
+        max_bytes=source.max_bytes,
+        preset=source.preset,
+    )
+
+
+def expand_start_urls(source: SiteSource, brands: list[BrandConfig]) -> list[str]:
+    """start_urls, then search_url once per brand term (name and aliases), URL-encoded; no repeats."""
+    urls = list(source.start_urls)
+    if source.search_url:
+        for brand in brands:
+            for term in brand.terms:
+                urls.append(source.search_url.replace("{query}", quote(term.strip(), safe="")))
+    return list(dict.fromkeys(urls))
+
+
+def selector_alternatives(selector: str) -> list[str]:
+    """'a.title::text, h3::text' -> ['a.title::text', 'h3::text']: fallbacks, the first that matches wins.
+
+    Commas inside [attr='a, b'] or :is(a, b) do not split.
+    """
+    return [part.strip() for part in _ALTERNATIVE_SPLIT.split(selector) if part.strip()]
+
+
+def _check_selector(source: str, key: str, selector: str) -> None:
+    translator = HTMLTranslator()
+    for alternative in selector_alternatives(selector):
+        try:
+            translator.css_to_xpath(alternative)
+        except SelectorError as exc:
+            raise ConfigError(
+                f"source {source!r}: {key}: not a valid CSS selector {alternative!r}: {exc}"
+            ) from None
+
+
+@cache
+def _presets() -> dict[str, dict[str, Any]]:
+    text = resources.files("crawlers.sites").joinpath("presets.yaml").read_text(encoding="utf-8")
+    data = yaml.safe_load(text) or {}
+    if not isinstance(data, dict):
+        raise ConfigError("crawlers/sites/presets.yaml: expected a mapping of preset name -> rules")
+    for name, preset in data.items():
+        if not isinstance(preset, dict):
+            raise ConfigError(f"crawlers/sites/presets.yaml: preset {name!r}: expected a mapping")
+        for key in preset:
+            if key not in PRESET_KEYS:
+                raise ConfigError(f"crawlers/sites/presets.yaml: preset {name!r}: unknown key {key!r}")
+        for key in preset.get("fields") or {}:
+            if key not in FIELD_NAMES:
+                raise ConfigError(f"crawlers/sites/presets.yaml: preset {name!r}: unknown field {key!r}")
+    return data

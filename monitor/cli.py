@@ -1,0 +1,323 @@
+"""The `brandpulse` command: thin typer verbs over the library; every error is one line on stderr."""
+
+from __future__ import annotations
+
+import csv
+import json
+import logging
+import subprocess
+import sys
+import threading
+from dataclasses import asdict
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from monitor.config import Config, load_config
+from monitor.errors import BrandpulseError
+
+app = typer.Typer(
+    help="brandpulse: find what people write about your brand, score it, alert on complaints.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+log = logging.getLogger("brandpulse")
+
+ConfigOption = Annotated[
+    Path,
+    typer.Option("--config", "-c", envvar="BRANDPULSE_CONFIG", help="The spiders.yaml to use."),
+]
+DEFAULT_CONFIG = Path("spiders.yaml")
+
+
+class Fmt(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+FormatOption = Annotated[Fmt, typer.Option("--format", "-f", help="Output format.")]
+
+
+@app.callback()
+def _setup(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Log debug details.")] = False,
+) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+        stream=sys.stderr,
+    )
+    for noisy in ("httpx", "httpcore", "scrapy", "alembic", "urllib3", "filelock", "pymorphy3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def _open(config_path: Path, migrate: bool = True) -> tuple[Config, Any]:
+    from monitor.db.session import database_url, open_database, session_factory
+
+    config = load_config(config_path)
+    engine = open_database(database_url(config.storage.url), migrate=migrate)
+    return config, session_factory(engine)
+
+
+def _pipeline(config_path: Path) -> Any:
+    from monitor.pipeline import Pipeline
+
+    config, sessions = _open(config_path)
+    pipeline = Pipeline(config, sessions)
+    pipeline.register_sources()
+    return pipeline
+
+
+def emit(rows: list[dict[str, Any]], fmt: Fmt) -> None:
+    """Print rows as an aligned table, JSON lines or CSV (stdout, so it pipes)."""
+    if fmt is Fmt.json:
+        for row in rows:
+            typer.echo(json.dumps(row, ensure_ascii=False, default=str))
+        return
+    if not rows:
+        return
+    if fmt is Fmt.csv:
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+        return
+    columns = list(rows[0])
+    widths = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in columns}
+    typer.echo("  ".join(c.ljust(widths[c]) for c in columns))
+    for row in rows:
+        typer.echo("  ".join(str(row[c]).ljust(widths[c]) for c in columns))
+
+
+@app.command()
+def init(config: ConfigOption = DEFAULT_CONFIG) -> None:
+    """Create the database (or migrate it to the latest schema) and register the sources.
+
+    Example: brandpulse init --config spiders.yaml
+    """
+    from monitor.db.session import database_url
+    from monitor.secrets import mask_url_password
+
+    pipeline = _pipeline(config)
+    url = mask_url_password(database_url(pipeline.config.storage.url))
+    typer.echo(f"database ready: {url} ({len(pipeline.config.sources)} sources registered)")
+
+
+@app.command()
+def crawl(
+    config: ConfigOption = DEFAULT_CONFIG,
+    source: Annotated[
+        list[str] | None, typer.Option("--source", "-s", help="Only this source (repeatable).")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option(help="Print the items as JSON lines; store nothing.")] = False,
+    fmt: FormatOption = Fmt.table,
+) -> None:
+    """Fetch new items from the sources and store them (no matching or scoring; see `run`).
+
+    Example: brandpulse crawl --source otzovik-reviews --dry-run
+    """
+    if dry_run:
+        _dry_run(load_config(config), source or [])
+        return
+    pipeline = _pipeline(config)
+    chosen = [pipeline.config.source(name) for name in source] if source else None
+    reports = pipeline.crawl_all(chosen)
+    emit([_crawl_row(r) for r in reports], fmt)
+    if reports and all(r.error for r in reports):
+        raise typer.Exit(1)
+
+
+def _crawl_row(report: Any) -> dict[str, Any]:
+    return {
+        "source": report.source,
+        "fetched": report.fetched,
+        "new": report.new_items,
+        "updated": report.updated,
+        "grouped": report.grouped,
+        "warnings": len(report.warnings),
+        "error": report.error or "",
+    }
+
+
+def _dry_run(config: Config, names: list[str]) -> None:
+    from crawlers import registry
+
+    crawlers = registry()
+    for source in [config.source(n) for n in names] if names else config.sources:
+        crawler = crawlers.get(source.type)
+        if crawler is None:
+            log.error("%s: source type %r has no crawler in this version", source.name, source.type)
+            continue
+        try:
+            batch = crawler.fetch(source, None, config.brands)
+        except BrandpulseError as exc:
+            log.error("%s", exc)
+            continue
+        for warning in batch.warnings:
+            log.warning("%s", warning)
+        for item in batch.items:
+            typer.echo(json.dumps(asdict(item), ensure_ascii=False, default=str))
+
+
+@app.command()
+def score(config: ConfigOption = DEFAULT_CONFIG) -> None:
+    """Match brands in stored items not matched yet, score new mentions and queue their alerts.
+
+    Example: brandpulse score --config spiders.yaml
+    """
+    from rich.progress import Progress
+
+    pipeline = _pipeline(config)
+    with Progress(transient=True, console=_stderr_console()) as progress:
+        task = progress.add_task("matching", total=None)
+        items, mentions = pipeline.match_pending(progress=lambda n: progress.advance(task, n))
+        progress.update(task, description="scoring")
+        scored, queued = pipeline.score_pending(progress=lambda n: progress.advance(task, n))
+    typer.echo(f"matched {items} items → {mentions} mentions; scored {scored}; queued {queued} alerts")
+
+
+@app.command()
+def run(
+    config: ConfigOption = DEFAULT_CONFIG,
+    once: Annotated[bool, typer.Option(help="One pass over every source, then exit.")] = False,
+) -> None:
+    """The main job: crawl each source on its interval, match, score and alert. Ctrl-C stops cleanly.
+
+    Example: brandpulse run --config spiders.yaml
+    """
+    from monitor.scheduler import run_forever, stop_on_signals
+
+    pipeline = _pipeline(config)
+    if once:
+        for report in pipeline.crawl_all():
+            log.info(
+                "%s: %d new%s",
+                report.source,
+                report.new_items,
+                f", error: {report.error}" if report.error else "",
+            )
+        result = pipeline.process()
+        typer.echo(
+            f"{result.mentions} new mentions, {result.scored} scored, {result.alerts_queued} alerts queued"
+        )
+        return
+    # Load the model now: a missing or broken one is a one-line error at start, not a loop of them.
+    log.info("sentiment engine: %s", pipeline.engine.name)
+    stop = threading.Event()
+    stop_on_signals(stop)
+    log.info("running %d sources; Ctrl-C to stop", len(pipeline.config.sources))
+    run_forever(pipeline, stop)
+    log.info("stopped")
+
+
+@app.command()
+def match(
+    input: Annotated[Path, typer.Option("--input", "-i", help="CSV with a 'text' column.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="CSV to write: row, brand, span, ...")],
+    config: ConfigOption = DEFAULT_CONFIG,
+) -> None:
+    """Find the configured brands in a CSV of texts (no database needed).
+
+    Example: brandpulse match --config spiders.yaml --input texts.csv --output matches.csv
+    """
+    from monitor.batch_match import match_csv
+    from monitor.matching import BrandMatcher
+
+    matcher = BrandMatcher.from_config(load_config(config).brands)
+    result = match_csv(matcher, input, output)
+    typer.echo(
+        f"{result.rows_read} rows read, {result.rows_matched} with a brand, {result.matches} matches"
+        f"{f', {result.skipped} skipped' if result.skipped else ''} → {output}",
+        err=True,
+    )
+
+
+@app.command()
+def health(config: ConfigOption = DEFAULT_CONFIG, fmt: FormatOption = Fmt.table) -> None:
+    """Show each source's last success, last error and whether it is silent or failing.
+
+    Example: brandpulse health --format json
+    """
+    from monitor import store
+
+    cfg, sessions = _open(config)
+    with sessions() as session:
+        rows = [asdict(h) for h in store.source_health(session, cfg.sources)]
+    emit(rows, fmt)
+
+
+@app.command()
+def demo(
+    data_dir: Annotated[Path, typer.Option(help="Where the demo database goes (recreated each run).")] = Path(
+        "data"
+    ),
+    serve: Annotated[bool, typer.Option(help="Keep the demo sites running after the summary.")] = False,
+) -> None:
+    """Run the whole flow on local demo sources: no network, no secrets, a fresh SQLite database.
+
+    Example: brandpulse demo
+    """
+    from monitor.demo import run_demo
+
+    run_demo(data_dir, serve=serve)
+
+
+@app.command()
+def dashboard(
+    database: Annotated[
+        str | None, typer.Option(help="Database URL (default: DATABASE_URL or the config's storage.url).")
+    ] = None,
+    config: ConfigOption = DEFAULT_CONFIG,
+    port: Annotated[int, typer.Option(help="Port for the dashboard.")] = 8501,
+    address: Annotated[
+        str,
+        typer.Option(help="Address to listen on; 127.0.0.1 keeps it on this machine (it has no login yet)."),
+    ] = "127.0.0.1",
+) -> None:
+    """Open the Streamlit dashboard (inbox, trends, health).
+
+    Example: brandpulse dashboard --database sqlite:///data/demo.db
+    """
+    import os
+
+    import dashboard as dashboard_module
+
+    env = dict(os.environ)
+    if database:
+        env["DATABASE_URL"] = database
+    env["BRANDPULSE_CONFIG"] = str(config)
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        dashboard_module.__file__,
+        "--server.port",
+        str(port),
+        "--server.address",
+        address,
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+    raise typer.Exit(subprocess.call(command, env=env))
+
+
+def _stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True)
+
+
+def main() -> None:
+    """Console entry point: library errors become one line on stderr and exit code 1."""
+    try:
+        app()
+    except BrandpulseError as exc:
+        typer.echo(f"Error: {exc}", err=True)
+        raise SystemExit(1) from None

@@ -1,0 +1,241 @@
+"""Russian words for brand matching: folding, tokenising a text, the word forms of a term (pymorphy3
+lexemes, guessed declensions) and an index that finds phrases in any of their forms.
+
+Everything morphological happens once, when a phrase is compiled: each word becomes the set of its
+folded surface forms, so matching a token is a set lookup; lemmatizing a token is only a cached
+fallback for words the dictionary does not know (МТСу, Тинькова).
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import unicodedata
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+import pymorphy3
+
+from monitor.query import WORD
+
+# A #hashtag or @handle (not the @ of an e-mail), or a word of letters and digits.
+_TOKEN = re.compile(r"(?<![\w@#])[#@][\w\u0300-\u036f]+|(?:[^\W_]|[\u0300-\u036f])+")
+_COMBINING = re.compile(r"[\u0300-\u036f]")
+_CYRILLIC = re.compile(r"[а-я]")
+_LATIN = re.compile(r"[a-z]")
+# In a word that mixes scripts, Latin look-alikes stand for Cyrillic letters (Cбepбaнк).
+_LOOKALIKES = str.maketrans("aceopxykmthb", "асеорхукмтнв")
+_HYPHENS = ("-", "\u2010")
+# Words of a phrase may be separated by these only; a comma or a full stop breaks the phrase.
+_JOINERS = " \t\r\n\u00a0-\u2010"
+# Case endings written after an abbreviation, with or without a hyphen: МТСу, МТС-ом.
+_ABBREVIATION_ENDINGS = frozenset(("а", "у", "ом", "е", "ы", "ов", "ам", "ами", "ах"))
+LONGEST_LEMMATIZED = 40
+
+K = TypeVar("K")
+
+
+def fold(word: str) -> str:
+    """Lowercase, ё -> е, composed letters, Latin look-alikes in Cyrillic words -> Cyrillic."""
+    return _fold_cached(word) if len(word) <= LONGEST_LEMMATIZED else _fold(word)
+
+
+@functools.lru_cache(maxsize=100_000)
+def _fold_cached(word: str) -> str:
+    return _fold(word)
+
+
+def _fold(word: str) -> str:
+    folded = word.lower()
+    if not folded.isascii():
+        if _COMBINING.search(folded):
+            folded = unicodedata.normalize("NFC", folded)
+        folded = folded.replace("ё", "е")
+        if _LATIN.search(folded) and _CYRILLIC.search(folded):
+            folded = folded.translate(_LOOKALIKES)
+    return folded
+
+
+@functools.cache
+def _morph() -> pymorphy3.MorphAnalyzer:
+    return pymorphy3.MorphAnalyzer()
+
+
+def _lemmatizable(folded: str) -> bool:
+    return not folded.isascii() and len(folded) <= LONGEST_LEMMATIZED
+
+
+@functools.lru_cache(maxsize=100_000)
+def _lemmas(folded: str) -> frozenset[str]:
+    return frozenset(fold(parse.normal_form) for parse in _morph().parse(folded))
+
+
+@dataclass(frozen=True)
+class AnalysedText:
+    """A text cut into tokens; a hashtag's or handle's token is its body, without # or @."""
+
+    text: str
+    starts: list[int]
+    ends: list[int]
+    folded: list[str]
+    is_tag: list[bool]
+
+    @classmethod
+    def analyse(cls, text: str) -> AnalysedText:
+        starts: list[int] = []
+        ends: list[int] = []
+        folded: list[str] = []
+        is_tag: list[bool] = []
+        for found in _TOKEN.finditer(text):
+            start, end = found.span()
+            tag = text[start] in "#@"
+            start += tag
+            word = fold(text[start:end])
+            if (
+                word in _ABBREVIATION_ENDINGS
+                and not tag
+                and starts
+                and not is_tag[-1]
+                and text[ends[-1] : start] in _HYPHENS
+                and _is_abbreviation(text[starts[-1] : ends[-1]])
+            ):
+                ends[-1] = end  # МТС-ом is one word
+                folded[-1] += word
+                continue
+            starts.append(start)
+            ends.append(end)
+            folded.append(word)
+            is_tag.append(tag)
+        return cls(text, starts, ends, folded, is_tag)
+
+    def joined(self, left: int, right: int) -> bool:
+        """Tokens left and right may be words of one phrase: only spaces or hyphens between."""
+        return not self.text[self.ends[left] : self.starts[right]].strip(_JOINERS)
+
+    def hyphenated(self, left: int, right: int) -> bool:
+        return (
+            0 <= left
+            and right < len(self.starts)
+            and self.text[self.ends[left] : self.starts[right]] in _HYPHENS
+        )
+
+
+def _is_abbreviation(word: str) -> bool:
+    return 2 <= len(word) <= 5 and word.isupper() and bool(_CYRILLIC.search(word.lower()))
+
+
+@dataclass(frozen=True)
+class WordForms:
+    """One word of a term or phrase: its folded surface forms, and lemmas for unknown words."""
+
+    forms: frozenset[str]
+    lemmas: frozenset[str]
+
+    def matches(self, folded: str) -> bool:
+        return folded in self.forms or (_lemmatizable(folded) and not self.lemmas.isdisjoint(_lemmas(folded)))
+
+
+@functools.lru_cache(maxsize=8192)
+def _compile_word(word: str, strict: bool) -> WordForms:
+    """strict (brand terms): the word as a dictionary form, else a guessed noun declension.
+    Not strict (query, context, exclusions): the lemmas of whatever form the user wrote."""
+    folded = fold(word)
+    if len(folded) < 2 or not _CYRILLIC.search(folded):
+        return WordForms(frozenset({folded}), frozenset({folded}))
+    parses = [parse for parse in _morph().parse(folded) if parse.tag.POS]
+    chosen = [parse for parse in parses if fold(parse.normal_form) == folded]
+    chosen = chosen or [parse for parse in parses if parse.is_known] or ([] if strict else parses)
+    forms = {folded}
+    for parse in chosen:
+        lexeme = {fold(form.word) for form in parse.lexeme}
+        if strict and not parse.is_known:
+            # A guessed paradigm may drop a "fleeting vowel" (Сбер -> сбра): brand names keep their stem.
+            lexeme = {form for form in lexeme if form.startswith(folded[:-1])}
+        forms |= lexeme
+    lemmas = {folded} | {fold(parse.normal_form) for parse in chosen}
+    if not chosen:
+        forms |= _guess_noun_forms(folded)
+    if _is_abbreviation(word):
+        forms |= {folded + ending for ending in _ABBREVIATION_ENDINGS}
+    return WordForms(frozenset(forms), frozenset(lemmas))
+
+
+def _guess_noun_forms(folded: str) -> set[str]:
+    """Case forms of a word pymorphy3 cannot place (surnames like Тиньков): common noun endings."""
+    stem, last = folded[:-1], folded[-1]
+    if last == "а":
+        return {stem + e for e in ("ы", "и", "е", "у", "ой", "ою", "ам", "ами", "ах")}
+    if last == "я":
+        return {stem + e for e in ("и", "е", "ю", "ей", "ям", "ями", "ях")}
+    if last in "ьй":
+        return {stem + e for e in ("я", "ю", "ем", "е", "и", "ей", "ев")}
+    if last in "бвгджзклмнпрстфхцчшщ":
+        return {folded + e for e in ("а", "у", "ом", "ым", "е", "ы", "ов", "ам", "ами", "ах")}
+    return set()  # ends in о/е/и/у: indeclinable
+
+
+def compile_phrase(phrase: str, strict: bool) -> tuple[WordForms, ...]:
+    return tuple(_compile_word(word, strict) for word in WORD.findall(phrase))
+
+
+class PhraseIndex(Generic[K]):
+    """Phrases looked up by the surface form of their first word; longer phrases first."""
+
+    def __init__(self, phrases: Iterable[tuple[K, tuple[WordForms, ...]]]):
+        self._by_form: dict[str, list[tuple[K, tuple[WordForms, ...]]]] = {}
+        self._by_lemma: dict[str, list[tuple[K, tuple[WordForms, ...]]]] = {}
+        # Only tokens sharing a 3-letter prefix with a lemma are worth lemmatizing.
+        self._prefixes: set[str] = set()
+        for key, words in sorted(phrases, key=lambda entry: -len(entry[1])):
+            for form in words[0].forms:
+                self._by_form.setdefault(form, []).append((key, words))
+            for lemma in words[0].lemmas:
+                self._by_lemma.setdefault(lemma, []).append((key, words))
+                self._prefixes.add(lemma[:3])
+
+    def at(self, text: AnalysedText, i: int) -> list[tuple[K, int]]:
+        """(key, index of the last token) for each phrase starting at token i."""
+        folded = text.folded[i]
+        entries = self._by_form.get(folded)
+        if entries is None:
+            if folded[:3] not in self._prefixes or not _lemmatizable(folded):
+                return []
+            entries = [entry for lemma in _lemmas(folded) for entry in self._by_lemma.get(lemma, ())]
+        return [(key, i + len(words) - 1) for key, words in entries if _continues(text, i, words)]
+
+    def find(self, text: AnalysedText) -> Iterator[tuple[K, int, int]]:
+        for i in range(len(text.folded)):
+            for key, last in self.at(text, i):
+                yield key, i, last
+
+
+def _continues(text: AnalysedText, i: int, words: tuple[WordForms, ...]) -> bool:
+    """Do the tokens after i hold the rest of the phrase, one word after another?"""
+    if i + len(words) > len(text.folded):
+        return False
+    return all(
+        not text.is_tag[i + k] and text.joined(i + k - 1, i + k) and words[k].matches(text.folded[i + k])
+        for k in range(1, len(words))
+    )
+
+
+# Short words a hashtag may continue with. Other dictionary words must have 4+ letters: pymorphy3
+# knows "о", "ера", "пия", which would read #озонотерапия as Озон + о + тера + пия.
+_SHORT_WORDS = frozenset(
+    "во на не по за из от до со ко об да нет для без про под над при топ наш мой все тут там как где".split()
+)
+
+
+@functools.lru_cache(maxsize=20_000)
+def known_words(rest: str) -> bool:
+    """Is rest a run of dictionary words (онлайн, банкнеотвечает) rather than a word's tail?"""
+    morph = _morph()
+    ok = [True] + [False] * len(rest)
+    for end in range(1, len(rest) + 1):
+        ok[end] = any(
+            ok[start]
+            and (rest[start:end] in _SHORT_WORDS or end - start >= 4 and morph.word_is_known(rest[start:end]))
+            for start in range(end)
+        )
+    return ok[len(rest)] and _CYRILLIC.search(rest) is not None

@@ -1,0 +1,270 @@
+"""The flow, one stage at a time: crawl → store (dedup) → match → score → queue alerts → deliver.
+
+Each stage reads its work from the database and commits its results, so any stage can be re-run or
+resumed after a crash without losing or doubling anything. A failing source or item is logged with
+its name (and URL), counted, and skipped; the rest goes on.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from alerts.health import queue_health_alerts
+from alerts.outbox import DeliveryReport, enqueue_negative, send_pending
+from alerts.rules import ScoredMention, decide
+from alerts.senders import Sender
+from crawlers.base import Crawler
+from monitor import store
+from monitor.clock import utcnow
+from monitor.config import Config, SourceConfig
+from monitor.db.models import Item, Mention, Sentiment, Source, Workflow
+from monitor.errors import SourceError
+from monitor.matching import BrandMatcher
+from sentiment import SentimentEngine
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CrawlReport:
+    source: str
+    fetched: int = 0
+    new_items: int = 0
+    updated: int = 0
+    grouped: int = 0
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+
+
+@dataclass
+class ProcessReport:
+    matched_items: int = 0
+    mentions: int = 0
+    scored: int = 0
+    alerts_queued: int = 0
+    delivery: DeliveryReport = field(default_factory=DeliveryReport)
+
+
+class Pipeline:
+    """Holds the compiled matcher, the sentiment engine and the sender for one configuration."""
+
+    def __init__(
+        self,
+        config: Config,
+        sessions: sessionmaker[Session],
+        *,
+        crawlers: dict[str, Crawler[Any]] | None = None,
+        engine: SentimentEngine | None = None,
+        sender: Sender | None = None,
+    ):
+        self.config = config
+        self.sessions = sessions
+        self._crawlers = crawlers
+        self._engine = engine
+        self._sender = sender
+        self.matcher = BrandMatcher.from_config(config.brands)
+        self._brands = {brand.name: brand for brand in config.brands}
+
+    # Built on first use: a `match`-only run never loads a model or opens a socket.
+    @property
+    def crawlers(self) -> dict[str, Crawler[Any]]:
+        if self._crawlers is None:
+            from crawlers import registry
+
+            self._crawlers = registry()
+        return self._crawlers
+
+    @property
+    def engine(self) -> SentimentEngine:
+        if self._engine is None:
+            from sentiment import load_engine
+
+            self._engine = load_engine(self.config.sentiment)
+        return self._engine
+
+    @property
+    def sender(self) -> Sender:
+        if self._sender is None:
+            from alerts import make_sender
+
+            self._sender = make_sender(self.config)
+        return self._sender
+
+    def register_sources(self) -> None:
+        with self.sessions.begin() as session:
+            for source in self.config.sources:
+                store.ensure_source(session, source.name, source.type)
+
+    def crawl(self, source: SourceConfig) -> CrawlReport:
+        """Fetch what is new at one source and store it with its cursor in one transaction."""
+        report = CrawlReport(source.name)
+        crawler = self.crawlers.get(source.type)
+        if crawler is None:
+            report.error = f"source type {source.type!r} has no crawler in this version"
+            self._record_failure(source, report.error)
+            return report
+        try:
+            with self.sessions() as session:
+                cursor = store.get_cursor(session, source.name)
+            batch = crawler.fetch(source, cursor, self.config.brands)
+        except SourceError as exc:
+            report.error = str(exc)
+        except Exception as exc:  # a crawler bug must not stop the other sources
+            log.exception("source %s: crawler crashed", source.name)
+            report.error = f"{source.name}: unexpected {type(exc).__name__}: {exc}"
+        if report.error:
+            log.error("%s", report.error)
+            self._record_failure(source, report.error)
+            return report
+        for warning in batch.warnings:
+            log.warning("%s", warning)
+        try:
+            with self.sessions.begin() as session:
+                saved = store.save_batch(session, source.name, source.type, batch)
+        except Exception as exc:  # the batch rolled back whole; the stored cursor still points before it
+            log.exception("source %s: storing %d items failed", source.name, len(batch.items))
+            report.error = f"{source.name}: storing the batch failed: {type(exc).__name__}: {exc}"
+            self._record_failure(source, report.error)
+            return report
+        report.fetched = len(batch.items)
+        report.new_items = len(saved.new_item_ids)
+        report.updated = saved.updated
+        report.grouped = saved.grouped
+        report.warnings = list(batch.warnings)
+        return report
+
+    def _record_failure(self, source: SourceConfig, error: str) -> None:
+        with self.sessions.begin() as session:
+            store.record_failure(session, source.name, source.type, error)
+
+    def match_pending(
+        self, batch_size: int = 500, progress: Callable[[int], None] | None = None
+    ) -> tuple[int, int]:
+        """Find brands in every item not matched yet. Returns (items looked at, mentions created)."""
+        items_done = mentions_made = 0
+        while True:
+            with self.sessions.begin() as session:
+                items = session.scalars(
+                    select(Item).where(Item.matched_at.is_(None)).order_by(Item.id).limit(batch_size)
+                ).all()
+                if not items:
+                    return items_done, mentions_made
+                now = utcnow()
+                for item in items:
+                    mentions_made += self._record_mentions(session, item)
+                    item.matched_at = now
+                items_done += len(items)
+            if progress:
+                progress(len(items))
+
+    def _record_mentions(self, session: Session, item: Item) -> int:
+        try:
+            matches = self.matcher.find(item.text)
+        except Exception:  # one odd text must not stop the batch
+            log.exception("item %s (%s): matching failed, skipped", item.id, item.url)
+            return 0
+        # An item comes back unmatched when its text was edited: its mentions are brought up to date
+        # and re-scored (a staff correction stays), so a review edited into a complaint still alerts.
+        existing = {m.brand: m for m in item.mentions}
+        made = 0
+        for match in matches:
+            mention = existing.get(match.brand)
+            if mention is None:
+                mention = Mention(brand=match.brand, is_competitor=match.competitor)
+                mention.workflow = Workflow(status="new")
+                item.mentions.append(mention)
+                made += 1
+            elif mention.sentiment is not None and mention.sentiment.override_label is None:
+                mention.sentiment = None
+            mention.span_start, mention.span_end = match.start, match.end
+            mention.matched_text = match.text[:500]
+        return made
+
+    def score_pending(
+        self, batch_size: int = 256, progress: Callable[[int], None] | None = None
+    ) -> tuple[int, int]:
+        """Score mentions without sentiment; queue their alerts in the same transaction.
+
+        Returns (mentions scored, alerts queued).
+        """
+        scored = queued = 0
+        while True:
+            with self.sessions.begin() as session:
+                rows = session.execute(
+                    select(Mention, Item, Source)
+                    .join(Item, Mention.item_id == Item.id)
+                    .join(Source, Item.source_id == Source.id)
+                    .outerjoin(Sentiment, Sentiment.mention_id == Mention.id)
+                    .where(Sentiment.mention_id.is_(None))
+                    .order_by(Mention.id)
+                    .limit(batch_size)
+                ).all()
+                if not rows:
+                    return scored, queued
+                for brand, group in _by_brand(rows).items():
+                    labels = self.engine.predict([item.text for _, item, _ in group], brand=brand)
+                    for (mention, item, source), (label, score) in zip(group, labels, strict=True):
+                        session.add(
+                            Sentiment(mention_id=mention.id, label=label, score=score, model=self.engine.name)
+                        )
+                        queued += self._queue_alerts(session, mention, item, source, label, score)
+                scored += len(rows)
+            if progress:
+                progress(len(rows))
+
+    def _queue_alerts(
+        self, session: Session, mention: Mention, item: Item, source: Source, label: str, score: float
+    ) -> int:
+        scored = ScoredMention(
+            mention_id=mention.id,
+            brand=mention.brand,
+            competitor=mention.is_competitor,
+            source=source.name,
+            source_type=source.type,
+            url=item.url,
+            author=item.author,
+            text=item.text,
+            span_start=mention.span_start,
+            span_end=mention.span_end,
+            published_at=item.published_at,
+            label=label,
+            score=score,
+            reach=item.reach,
+            engagement=item.engagement,
+        )
+        decisions = decide(scored, self.config)
+        if not decisions:
+            return 0
+        # A repost or copy of a post already alerted on (same dedup group) is not alerted again.
+        return enqueue_negative(session, scored, decisions, group_id=item.group_id)
+
+    def deliver_alerts(self) -> DeliveryReport:
+        return send_pending(self.sessions, self.sender)
+
+    def process(self) -> ProcessReport:
+        """Everything after crawling: match, score, queue and deliver alerts."""
+        report = ProcessReport()
+        report.matched_items, report.mentions = self.match_pending()
+        report.scored, report.alerts_queued = self.score_pending()
+        with self.sessions.begin() as session:
+            report.alerts_queued += queue_health_alerts(session, self.config)
+        report.delivery = self.deliver_alerts()
+        return report
+
+    def crawl_all(self, sources: Iterable[SourceConfig] | None = None) -> list[CrawlReport]:
+        chosen = [s for s in (sources or self.config.sources) if s.enabled]
+        return [self.crawl(source) for source in chosen]
+
+
+def _by_brand(rows: Iterable[Any]) -> dict[str, list[Any]]:
+    groups: dict[str, list[Any]] = defaultdict(list)
+    for row in rows:
+        groups[row[0].brand].append(tuple(row))
+    return groups

@@ -1,0 +1,106 @@
+"""Shared fixtures: a clean environment for every test, and a database on each backend.
+
+`database_url` runs a test twice: on a SQLite file in tmp_path and on the local PostgreSQL
+(127.0.0.1:5432, database `test`) in a schema of its own that is dropped afterwards. When the
+server is down the PostgreSQL runs fail, so CI can never pass without them; set
+BRANDPULSE_SKIP_POSTGRES=1 to skip them on a machine without PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import uuid
+from collections.abc import Iterator
+
+import psycopg
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor.db.session import open_database, session_factory
+
+pytest_plugins = ["tests.support.servers"]
+
+# Override with BRANDPULSE_TEST_POSTGRES_URL; otherwise user postgres, then the OS user.
+POSTGRES_URLS = (
+    [os.environ["BRANDPULSE_TEST_POSTGRES_URL"]]
+    if os.environ.get("BRANDPULSE_TEST_POSTGRES_URL")
+    else [
+        "postgresql+psycopg://postgres@127.0.0.1:5432/test",
+        f"postgresql+psycopg://{getpass.getuser()}@127.0.0.1:5432/test",
+    ]
+)
+SECRETS_AND_OVERRIDES = ("DATABASE_URL", "VK_TOKEN", "TELEGRAM_BOT_TOKEN", "TELEGRAM_API_BASE")
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A developer's DATABASE_URL or tokens must never leak into a test."""
+    for name in SECRETS_AND_OVERRIDES:
+        monkeypatch.delenv(name, raising=False)
+
+
+def _conninfo(sqlalchemy_url: str) -> str:
+    return make_url(sqlalchemy_url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> str:
+    """The SQLAlchemy URL of the test PostgreSQL server; fails (or skips, if asked) when it is down."""
+    problems = []
+    for url in POSTGRES_URLS:
+        try:
+            with psycopg.connect(_conninfo(url), connect_timeout=5) as connection:
+                connection.execute("SELECT 1")
+            return url
+        except psycopg.Error as exc:
+            problems.append(
+                f"{make_url(url).render_as_string(hide_password=True)}: {' '.join(str(exc).split())}"
+            )
+    message = (
+        "PostgreSQL is unreachable (" + "; ".join(problems) + "). Start it with "
+        "`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`, "
+        "or set BRANDPULSE_SKIP_POSTGRES=1 to skip the PostgreSQL runs."
+    )
+    if os.environ.get("BRANDPULSE_SKIP_POSTGRES") == "1":
+        pytest.skip(message)
+    pytest.fail(message, pytrace=False)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
+    """A URL for an empty database: a SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'brandpulse.db'}"
+        return
+    server_url = request.getfixturevalue("postgres_server_url")
+    schema = f"bp_{uuid.uuid4().hex}"
+    admin = _conninfo(server_url)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'CREATE SCHEMA "{schema}"')
+    # The schema name doubles as application_name, so teardown can find this test's connections.
+    yield f"{server_url}?options=-csearch_path%3D{schema}&application_name={schema}"
+    with psycopg.connect(admin, autocommit=True) as connection:
+        # Engines a test forgot to dispose would keep connections (and locks) open.
+        connection.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+            " WHERE application_name = %s AND pid <> pg_backend_pid()",
+            (schema,),
+        )
+        connection.execute("SET lock_timeout = '10s'")
+        connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """The migrated database behind `database_url`."""
+    engine = open_database(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: Engine) -> sessionmaker[Session]:
+    return session_factory(engine)

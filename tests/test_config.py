@@ -1,0 +1,123 @@
+"""spiders.yaml validation: good files load into typed objects, bad ones fail in one line per problem."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from monitor.config import RssSource, SiteSource, load_config, parse_config, parse_duration
+from monitor.errors import ConfigError
+
+REPO = Path(__file__).resolve().parents[1]
+
+MINIMAL = """
+brands:
+  - name: Сбербанк
+    aliases: [Сбер, Sber]
+sources:
+  - name: news
+    type: rss
+    urls: [http://127.0.0.1/feed.xml]
+    interval: 15m
+"""
+
+
+def test_shipped_example_config_is_valid():
+    config = load_config(REPO / "spiders.yaml")
+    assert any(b.competitor for b in config.brands)
+    assert {s.type for s in config.sources} >= {"rss", "site", "telegram", "vk"}
+
+
+def test_demo_config_is_valid():
+    from monitor.demo import demo_config_text
+
+    config = parse_config(demo_config_text("http://127.0.0.1:1", "sqlite:///x.db"))
+    assert config.sources
+
+
+def test_minimal_config_loads_typed_sources():
+    config = parse_config(MINIMAL)
+    source = config.sources[0]
+    assert isinstance(source, RssSource)
+    assert source.interval == 900
+    assert config.brands[0].terms == ["Сбербанк", "Сбер", "Sber"]
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("30s", 30), ("15m", 900), ("1h", 3600), ("1d", 86400), (120, 120)]
+)
+def test_durations_parse(text, seconds):
+    assert parse_duration(text) == seconds
+
+
+def test_unknown_key_names_file_line_and_key_path():
+    bad = MINIMAL.replace("aliases:", "aliasses:")
+    with pytest.raises(ConfigError) as err:
+        parse_config(bad, "spiders.yaml")
+    assert str(err.value) == "spiders.yaml:4: brands[0].aliasses: unknown key"
+
+
+def test_unknown_source_type_lists_known_types():
+    with pytest.raises(ConfigError) as err:
+        parse_config(MINIMAL.replace("type: rss", "type: rsss"))
+    message = str(err.value)
+    assert "sources[0]" in message and "'rsss'" in message and "rss, site, telegram, vk" in message
+
+
+def test_wrong_type_is_reported_with_line():
+    with pytest.raises(ConfigError) as err:
+        parse_config(MINIMAL.replace("interval: 15m", "interval: soon"))
+    assert str(err.value).startswith("spiders.yaml:9: sources[0].interval: expected a duration")
+
+
+def test_malformed_yaml_is_one_line_with_line_number():
+    with pytest.raises(ConfigError) as err:
+        parse_config("brands:\n  - name: [unclosed\n", "cfg.yaml")
+    message = str(err.value)
+    assert message.startswith("cfg.yaml:") and "not valid YAML" in message and "\n" not in message
+
+
+def test_missing_file_is_reported_by_path(tmp_path):
+    with pytest.raises(ConfigError, match="nowhere.yaml: file not found"):
+        load_config(tmp_path / "nowhere.yaml")
+
+
+def test_password_in_storage_url_is_refused():
+    bad = MINIMAL + "storage:\n  url: postgresql://bp:hunter2@db/bp\n"
+    with pytest.raises(ConfigError) as err:
+        parse_config(bad)
+    assert "DATABASE_URL" in str(err.value)
+    assert "hunter2" not in str(err.value)
+
+
+def test_duplicate_source_names_are_refused():
+    doubled = MINIMAL + "  - name: news\n    type: rss\n    urls: [http://127.0.0.1/b.xml]\n"
+    with pytest.raises(ConfigError, match="'news' is used twice"):
+        parse_config(doubled)
+
+
+def test_alert_rule_naming_unknown_brand_is_refused():
+    bad = MINIMAL + "alerts:\n  rules:\n    - name: r\n      brands: [Тинькофф]\n"
+    with pytest.raises(ConfigError, match="unknown brand 'Тинькофф'"):
+        parse_config(bad)
+
+
+def test_site_source_needs_a_start():
+    bad = MINIMAL + "  - name: reviews\n    type: site\n    preset: otzovik\n"
+    with pytest.raises(ConfigError, match="start_urls or search_url"):
+        parse_config(bad)
+
+
+def test_site_source_with_search_template_loads():
+    good = (
+        MINIMAL
+        + "  - name: reviews\n    type: site\n    preset: otzovik\n    search_url: http://127.0.0.1/?q={query}\n"
+    )
+    source = parse_config(good).sources[1]
+    assert isinstance(source, SiteSource) and source.preset == "otzovik"
+
+
+def test_config_without_brands_is_refused():
+    with pytest.raises(ConfigError, match="brands"):
+        parse_config("sources: []\n")

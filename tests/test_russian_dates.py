@@ -1,0 +1,114 @@
+"""Dates as Russian review sites and forums print them, parsed against a fixed `now`."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+
+from crawlers.sites.dates import parse_date
+
+# Monday 23 November 2026, 12:00 in Moscow.
+NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def utc(*args: int) -> datetime:
+    return datetime(*args, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # relative days, in Moscow time
+        ("вчера в 14:05", utc(2026, 11, 22, 11, 5)),
+        ("сегодня в 9:30", utc(2026, 11, 23, 6, 30)),
+        ("Сегодня, 09:30", utc(2026, 11, 23, 6, 30)),
+        ("позавчера в 23:59", utc(2026, 11, 21, 20, 59)),
+        ("вчера", utc(2026, 11, 21, 21, 0)),
+        # "... назад"
+        ("2 часа назад", utc(2026, 11, 23, 7, 0)),
+        ("5 минут назад", utc(2026, 11, 23, 8, 55)),
+        ("минуту назад", utc(2026, 11, 23, 8, 59)),
+        ("час назад", utc(2026, 11, 23, 8, 0)),
+        ("3 дня назад", utc(2026, 11, 20, 9, 0)),
+        ("2 недели назад", utc(2026, 11, 9, 9, 0)),
+        ("полчаса назад", utc(2026, 11, 23, 8, 30)),
+        ("только что", NOW),
+        # day, month name, year
+        ("3 марта 2025", utc(2025, 3, 2, 21, 0)),
+        ("3 марта 2025 г., 14:05", utc(2025, 3, 3, 11, 5)),
+        ("3 мая 2025 года в 9:07", utc(2025, 5, 3, 6, 7)),
+        ("1 мар 2025", utc(2025, 2, 28, 21, 0)),
+        ("1 мар. 2025", utc(2025, 2, 28, 21, 0)),
+        ("03 ноя 2026, 14:05", utc(2026, 11, 3, 11, 5)),
+        ("21 Сентября 2026", utc(2026, 9, 20, 21, 0)),
+        ("5 ёлки 2025", None),
+        # no year: this year, or last year when that would be in the future
+        ("3 марта", utc(2026, 3, 2, 21, 0)),
+        ("20 декабря в 10:00", utc(2025, 12, 20, 7, 0)),
+        # numeric
+        ("03.03.2025", utc(2025, 3, 2, 21, 0)),
+        ("03.03.2025 14:05", utc(2025, 3, 3, 11, 5)),
+        ("03.03.2025 в 14:05", utc(2025, 3, 3, 11, 5)),
+        ("3.3.25", utc(2025, 3, 2, 21, 0)),
+        ("31.02.2025", None),
+        # phpBB's English-order default with Russian names
+        ("Пн мар 03, 2025 14:05", utc(2025, 3, 3, 11, 5)),
+        # ISO 8601: an explicit offset wins over the site's zone
+        ("2025-03-03T14:05:00+03:00", utc(2025, 3, 3, 11, 5)),
+        ("2025-03-03T14:05:00+0300", utc(2025, 3, 3, 11, 5)),
+        ("2025-03-03T11:05:00Z", utc(2025, 3, 3, 11, 5)),
+        ("2025-03-03 14:05", utc(2025, 3, 3, 11, 5)),
+        ("2025-03-03", utc(2025, 3, 2, 21, 0)),
+        # a date among other words (labels, author names)
+        ("автор Иван » Пн мар 03, 2025 14:05", utc(2025, 3, 3, 11, 5)),
+        ("Опубликовано: 3 марта 2025 г.", utc(2025, 3, 2, 21, 0)),
+        # not dates
+        ("", None),
+        ("   ", None),
+        ("давно", None),
+        ("25:61", None),
+        ("32.13.2025", None),
+        ("отзыв номер 2025", None),
+    ],
+)
+def test_parse_date_reads_russian_formats(text: str, expected: datetime | None) -> None:
+    assert parse_date(text, now=NOW) == expected
+
+
+def test_parse_date_returns_utc_aware_datetimes() -> None:
+    parsed = parse_date("03.03.2025 14:05", now=NOW)
+    assert parsed is not None and parsed.utcoffset() == timedelta(0)
+
+
+def test_parse_date_uses_the_site_timezone_for_local_times() -> None:
+    assert parse_date("03.03.2025 14:05", now=NOW, timezone="Asia/Yekaterinburg") == utc(2025, 3, 3, 9, 5)
+
+
+def test_relative_day_is_the_day_in_the_site_timezone() -> None:
+    # 22:30 UTC on the 22nd is already the 23rd in Moscow: "сегодня" means the 23rd there.
+    late_evening = datetime(2026, 11, 22, 22, 30, tzinfo=UTC)
+    assert parse_date("сегодня в 01:00", now=late_evening) == utc(2026, 11, 22, 22, 0)
+
+
+def test_naive_now_is_taken_as_utc() -> None:
+    assert parse_date("5 минут назад", now=datetime(2026, 11, 23, 9, 0)) == utc(2026, 11, 23, 8, 55)
+
+
+def test_explicit_strptime_format_is_used_first() -> None:
+    # Day-first would read 03/04 as 3 April; the configured format says month first.
+    assert parse_date("03/04/2025 10:00", now=NOW, date_format="%m/%d/%Y %H:%M") == utc(2025, 3, 4, 7, 0)
+
+
+def test_explicit_format_with_offset_keeps_its_offset() -> None:
+    parsed = parse_date("2025-03-03 14:05 +0500", now=NOW, date_format="%Y-%m-%d %H:%M %z")
+    assert parsed == datetime(2025, 3, 3, 14, 5, tzinfo=timezone(timedelta(hours=5)))
+
+
+def test_text_not_matching_the_format_falls_back_to_free_form() -> None:
+    assert parse_date("вчера в 14:05", now=NOW, date_format="%d/%m/%Y") == utc(2026, 11, 22, 11, 5)
+
+
+def test_unknown_timezone_is_a_value_error_naming_it() -> None:
+    with pytest.raises(ValueError, match="Mars/Olympus"):
+        parse_date("03.03.2025", now=NOW, timezone="Mars/Olympus")
