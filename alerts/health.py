@@ -1,7 +1,8 @@
-"""Source-health alerts: one message when a source goes silent or keeps failing, one when it recovers.
+"""Source-health alerts: one message when a source goes silent or keeps failing, one when it recovers;
+one when its crawls keep succeeding with warnings (degraded), one when they are clean again.
 
-An outage is identified by the source's last success, so the outbox's dedup key makes each message
-go out once however often the pipeline asks.
+An outage is identified by the source's last success, a degradation by its first warned crawl, so
+the outbox's dedup key makes each message go out once however often the pipeline asks.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from html import escape
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from monitor import store
@@ -19,7 +20,8 @@ from monitor.db.models import OutboxMessage
 
 
 def queue_health_alerts(session: Session, config: Config, now: datetime | None = None) -> int:
-    """Queue 'down' and 'recovered' messages for the sources whose state changed. Returns how many."""
+    """Queue 'down', 'degraded' and their 'recovered' messages for the sources whose state changed.
+    Returns how many."""
     chats = [str(chat) for chat in config.alerts.telegram.chat_ids]
     if not chats:
         return 0
@@ -27,22 +29,38 @@ def queue_health_alerts(session: Session, config: Config, now: datetime | None =
     for health in store.source_health(session, config.sources, now or utcnow()):
         if not health.enabled:
             continue
-        outage = health.last_success_at.isoformat() if health.last_success_at else "never"
-        down = health.silent or health.failing
-        if down:
-            key, text = f"health:{health.name}:down:{outage}", _down_message(health)
-        else:
-            last = _last_health_message(session, health.name)
-            if last is None or ":down:" not in last:
-                continue
-            key, text = last.replace(":down:", ":up:"), _recovered_message(health.name)
-        for chat in chats:
-            if _already_queued(session, key, chat):
-                continue
-            session.add(OutboxMessage(kind="health", dedup_key=key, chat_id=chat, text=text, priority=1))
-            queued += 1
+        for key, text in _due_messages(session, health):
+            for chat in chats:
+                if _already_queued(session, key, chat):
+                    continue
+                session.add(OutboxMessage(kind="health", dedup_key=key, chat_id=chat, text=text, priority=1))
+                queued += 1
     session.flush()
     return queued
+
+
+def _due_messages(session: Session, health: store.SourceHealth) -> list[tuple[str, str]]:
+    """(dedup key, text) of the messages this source's state calls for. Outages (down/up) and
+    degradation (degraded/recovered) are two separate conversations: each opens with one message and
+    closes with one. While a source is down its degradation is left as it was: a failing crawl says
+    nothing about its warnings."""
+    prefix = f"health:{health.name}:"
+    outage = health.last_success_at.isoformat() if health.last_success_at else "never"
+    if health.silent or health.failing:
+        return [(f"{prefix}down:{outage}", _down_message(health))]
+    due = []
+    last_outage = _last_health_message(session, health.name, ("down", "up"))
+    if last_outage is not None and last_outage.startswith(f"{prefix}down:"):
+        due.append((last_outage.replace(":down:", ":up:", 1), _recovered_message(health.name)))
+    last_degradation = _last_health_message(session, health.name, ("degraded", "recovered"))
+    if health.degraded:
+        since = health.warnings_since.isoformat() if health.warnings_since else "unknown"
+        due.append((f"{prefix}degraded:{since}", _degraded_message(health)))
+    elif last_degradation is not None and last_degradation.startswith(f"{prefix}degraded:"):
+        due.append(
+            (last_degradation.replace(":degraded:", ":recovered:", 1), _clean_again_message(health.name))
+        )
+    return due
 
 
 def _down_message(health: store.SourceHealth) -> str:
@@ -61,15 +79,36 @@ def _down_message(health: store.SourceHealth) -> str:
     return "\n".join(lines)
 
 
+def _degraded_message(health: store.SourceHealth) -> str:
+    since = health.warnings_since.strftime("%d.%m.%Y %H:%M UTC") if health.warnings_since else "—"
+    lines = [
+        f"⚠️ <b>Источник работает с предупреждениями: {escape(health.name)}</b>",
+        f"Причина: {health.consecutive_warning_runs} запусков подряд с предупреждениями "
+        f"(собрано в последний раз: {health.last_items_count or 0})",
+        f"С: {since}",
+    ]
+    if health.last_warning:
+        lines.append(f"Последнее предупреждение: {escape(health.last_warning[:500])}")
+    return "\n".join(lines)
+
+
 def _recovered_message(name: str) -> str:
     return f"✅ <b>Источник снова работает: {escape(name)}</b>"
 
 
-def _last_health_message(session: Session, source_name: str) -> str | None:
-    prefix = f"health:{source_name}:"
+def _clean_again_message(name: str) -> str:
+    return f"✅ <b>Источник снова работает без предупреждений: {escape(name)}</b>"
+
+
+def _last_health_message(session: Session, source_name: str, kinds: tuple[str, ...]) -> str | None:
+    """The key of the newest health message about the source of one of `kinds` (down, up...)."""
+    prefixes = [f"health:{source_name}:{kind}:" for kind in kinds]
     return session.scalar(
         select(OutboxMessage.dedup_key)
-        .where(OutboxMessage.kind == "health", OutboxMessage.dedup_key.startswith(prefix, autoescape=True))
+        .where(
+            OutboxMessage.kind == "health",
+            or_(*(OutboxMessage.dedup_key.startswith(p, autoescape=True) for p in prefixes)),
+        )
         .order_by(OutboxMessage.id.desc())
         .limit(1)
     )

@@ -3,7 +3,8 @@
 `vk_routes(data)` gives LocalServer routes that answer /method/<name> (GET, or POST with a form body
 as vk_api sends it) the way api.vk.com does: `{"response": ...}` envelopes, error objects with
 error_code / error_msg / request_params, newsfeed.search paged by next_from, wall.get by offset,
-wall.getComments with reply threads, groups.getById. The data are API-shaped objects; the demo's
+wall.getComments with reply threads, groups.getById, and execute with the one form of VKScript
+the crawler sends (`return [API.method({...}), ...];`). The data are API-shaped objects; the demo's
 live in demo_site/vk/*.json (November 2026 posts about ВкусМаркет, Магнит and Пятёрочка).
 """
 
@@ -31,6 +32,8 @@ ERROR_MESSAGES = {
     8: "Invalid request: v is required",
     9: "Flood control",
     10: "Internal server error",
+    12: "Unable to compile code",
+    13: "Runtime error occurred during code invocation",
     14: "Captcha needed",
     15: "Access denied",
     18: "User was deleted or banned",
@@ -45,11 +48,14 @@ MAX_COUNT = {"newsfeed.search": 200, "wall.get": 100, "wall.getComments": 100}
 DEFAULT_COUNT = {"newsfeed.search": 30, "wall.get": 20, "wall.getComments": 10}
 # Author fields VK returns only when `fields` asks for them; the rest come always.
 _ON_REQUEST = {"followers_count", "members_count", "verified", "city", "activity", "description"}
+# execute runs at most this many API calls.
+MAX_EXECUTE_CALLS = 25
 # groups.getById answers {"groups": [...], "profiles": [...]} from this version on, a bare list before.
 _GROUPS_AS_OBJECT_SINCE = (5, 194)
 
-# Called with (method, params) before each answer: return an error object to answer with instead.
-Interceptor = Callable[[str, dict[str, str]], dict[str, Any] | None]
+# Called with (method, params, inside_execute) before each answer, including each call inside an
+# execute: return an error object to answer with instead.
+Interceptor = Callable[[str, dict[str, str], bool], dict[str, Any] | None]
 
 
 @dataclass
@@ -132,11 +138,13 @@ class VkApiEmulator:
         return Response(200, body, {"Content-Type": "application/json; charset=utf-8"})
 
     def answer(self, method: str, params: dict[str, str]) -> dict[str, Any]:
-        scripted = self.intercept(method, params) if self.intercept else None
+        scripted = self.intercept(method, params, False) if self.intercept else None
         try:
             if scripted is not None:
                 return self._error_envelope(scripted, method, params)
             self._check_access(params)
+            if method == "execute":
+                return self._execute(params)
             handler = self._methods.get(method)
             if handler is None:
                 raise _Refused(3)
@@ -161,6 +169,34 @@ class VkApiEmulator:
         return {"error": {**error, "request_params": echoed}}
 
     # --- methods -------------------------------------------------------------------------------
+
+    def _execute(self, params: dict[str, str]) -> dict[str, Any]:
+        """Like VK: a list with each call's result, `false` for a failed one, whose error goes to
+        `execute_errors` (with the method's name) while the other calls still answer."""
+        calls = parse_execute_code(params.get("code", ""))
+        if len(calls) > MAX_EXECUTE_CALLS:
+            raise _Refused(13, "Runtime error occurred during code invocation: Too many API calls")
+        results: list[Any] = []
+        errors: list[dict[str, Any]] = []
+        for method, arguments in calls:
+            # Inner calls run with the execute's token and version.
+            inner = {**{key: _param_text(value) for key, value in arguments.items()}, "v": params["v"]}
+            error = self.intercept(method, inner, True) if self.intercept else None
+            if error is None:
+                handler = self._methods.get(method)
+                try:
+                    if handler is None:
+                        raise _Refused(3)
+                    results.append(handler(inner))
+                    continue
+                except _Refused as refused:
+                    error = refused.error
+            results.append(False)
+            errors.append({"method": method, **error})
+        answer: dict[str, Any] = {"response": results}
+        if errors:
+            answer["execute_errors"] = errors
+        return answer
 
     def _newsfeed_search(self, params: dict[str, str]) -> dict[str, Any]:
         query = params.get("q", "").strip()
@@ -329,6 +365,42 @@ class VkApiEmulator:
         answer["profiles"] = [_author_out(p, fields) for p in self.data.profiles if p["id"] in ids]
         answer["groups"] = [_author_out(g, fields) for g in self.data.groups if -g["id"] in ids]
         return answer
+
+
+_EXECUTE_CALL = re.compile(r"\s*API\.(\w+\.\w+)\(")
+_CALL_END = re.compile(r"\s*\)\s*(,|$)")
+
+
+def parse_execute_code(code: str) -> list[tuple[str, dict[str, Any]]]:
+    """(method, params) of each call in `return [API.a.b({json}), ...];`, the only VKScript this
+    stand-in runs; anything else is VK's error 12, as code that does not compile."""
+    body = code.strip()
+    if not (body.startswith("return [") and body.endswith("];")):
+        raise _Refused(12, "Unable to compile code: expected return [API.method({...}), ...];")
+    body = body[len("return [") : -len("];")].strip()
+    calls: list[tuple[str, dict[str, Any]]] = []
+    position, decoder = 0, json.JSONDecoder()
+    while position < len(body):
+        call = _EXECUTE_CALL.match(body, position)
+        if call is None:
+            raise _Refused(12, f"Unable to compile code: expected API.method( at {position}")
+        try:
+            arguments, end = decoder.raw_decode(body, call.end())
+        except json.JSONDecodeError:
+            raise _Refused(12, f"Unable to compile code: bad parameters of {call.group(1)}") from None
+        closing = _CALL_END.match(body, end)
+        if not isinstance(arguments, dict) or closing is None:
+            raise _Refused(12, f"Unable to compile code: bad call of {call.group(1)}")
+        calls.append((call.group(1), arguments))
+        position = closing.end()
+    return calls
+
+
+def _param_text(value: Any) -> str:
+    """A VKScript value as it would arrive in a form: numbers as digits, booleans as 1/0."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def _comment_out(comment: dict[str, Any], with_likes: bool) -> dict[str, Any]:

@@ -37,8 +37,13 @@ GROUP_WINDOW = timedelta(days=7)
 MAX_GROUP_CANDIDATES = 200
 # A source is silent after this many of its intervals without a successful crawl...
 SILENT_AFTER_INTERVALS = 3
-# ...and failing after this many failed crawls in a row.
+# ...and failing after this many failed crawls in a row...
 FAILING_AFTER_FAILURES = 3
+# ...and degraded after this many successful crawls in a row with warnings (a changed layout that
+# finds no items, communities refusing access): the crawl "works" but brings less than it should.
+DEGRADED_AFTER_WARNING_RUNS = 3
+# The first few warnings of a crawl are kept on the source; the rest are counted.
+MAX_WARNINGS_KEPT = 5
 MAX_ERROR_CHARS = 4_000
 # Several items per query, few enough for any backend's limit on bound parameters.
 _LOOKUP_CHUNK = 500
@@ -73,6 +78,14 @@ class SourceHealth:
     silent: bool
     # At least FAILING_AFTER_FAILURES failed crawls in a row.
     failing: bool
+    # The warnings of the last successful crawl that had any, one per line, and when.
+    last_warning: str | None = None
+    last_warning_at: datetime | None = None
+    # Successful crawls in a row with warnings, and when the first of them ran (None: last was clean).
+    consecutive_warning_runs: int = 0
+    warnings_since: datetime | None = None
+    # At least DEGRADED_AFTER_WARNING_RUNS successful crawls in a row with warnings.
+    degraded: bool = False
 
 
 def ensure_source(session: Session, name: str, type: str, now: datetime | None = None) -> Source:
@@ -87,9 +100,14 @@ def ensure_source(session: Session, name: str, type: str, now: datetime | None =
     return source
 
 
-def get_cursor(session: Session, source_name: str) -> Cursor | None:
-    """Where the source's crawler should resume, or None before its first successful crawl."""
-    cursor = session.scalar(select(Source.cursor).where(Source.name == source_name))
+def get_cursor(session: Session, source_name: str, lock: bool = False) -> Cursor | None:
+    """Where the source's crawler should resume, or None before its first successful crawl.
+
+    `lock`: hold the source's row until the transaction ends (PostgreSQL `FOR UPDATE`), so writers
+    that merge into the cursor (distributed workers) take turns instead of overwriting each other.
+    """
+    query = select(Source.cursor).where(Source.name == source_name)
+    cursor = session.scalar(query.with_for_update() if lock else query)
     return dict(cursor) if cursor is not None else None
 
 
@@ -139,16 +157,35 @@ def save_batch(
     source.last_success_at = now
     source.last_items_count = len(batch.items)
     source.consecutive_failures = 0
+    _note_warnings(source, batch.warnings, now)
     session.flush()
     result.new_item_ids = [item.id for item in new_items]
     result.updated = len(updated)
     return result
 
 
+def _note_warnings(source: Source, warnings: list[str], now: datetime) -> None:
+    """A crawl with warnings extends the source's run of warned crawls; a clean one ends it.
+    The last warning text stays after a clean crawl, like last_error, for the record."""
+    if not warnings:
+        source.consecutive_warning_runs = 0
+        source.warnings_since = None
+        return
+    kept = [_clean(w) for w in warnings[:MAX_WARNINGS_KEPT]]
+    if len(warnings) > MAX_WARNINGS_KEPT:
+        kept.append(f"... and {len(warnings) - MAX_WARNINGS_KEPT} more warnings")
+    source.last_warning = "\n".join(kept)[:MAX_ERROR_CHARS]
+    source.last_warning_at = now
+    if not source.consecutive_warning_runs:
+        source.warnings_since = now
+    source.consecutive_warning_runs = (source.consecutive_warning_runs or 0) + 1
+
+
 def record_failure(
     session: Session, source_name: str, source_type: str, error: str, now: datetime | None = None
 ) -> None:
-    """Note a failed crawl: the error, when, and one more failure in a row. The cursor stays."""
+    """Note a failed crawl: the error, when, and one more failure in a row. The cursor stays, and
+    so does the run of warned crawls: a failure neither extends nor ends it."""
     now = now or utcnow()
     source = ensure_source(session, source_name, source_type, now)
     source.last_error = _clean(error)[:MAX_ERROR_CHARS]
@@ -161,7 +198,7 @@ def record_failure(
 def source_health(
     session: Session, sources_config: Iterable[SourceConfig], now: datetime | None = None
 ) -> list[SourceHealth]:
-    """Health of each configured source, in config order, with silent/failing flags."""
+    """Health of each configured source, in config order, with silent/failing/degraded flags."""
     now = now or utcnow()
     configs = list(sources_config)
     rows = {
@@ -172,6 +209,7 @@ def source_health(
     for config in configs:
         row = rows.get(config.name)
         failures = (row.consecutive_failures or 0) if row else 0
+        warning_runs = (row.consecutive_warning_runs or 0) if row else 0
         silent = False
         if row is not None and config.enabled:
             quiet_since = row.last_success_at or row.created_at
@@ -190,6 +228,11 @@ def source_health(
                 consecutive_failures=failures,
                 silent=silent,
                 failing=failures >= FAILING_AFTER_FAILURES,
+                last_warning=row.last_warning if row else None,
+                last_warning_at=row.last_warning_at if row else None,
+                consecutive_warning_runs=warning_runs,
+                warnings_since=row.warnings_since if row else None,
+                degraded=warning_runs >= DEGRADED_AFTER_WARNING_RUNS,
             )
         )
     return report

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.db.session import open_database, session_factory
 
-pytest_plugins = ["tests.support.servers"]
+pytest_plugins = ["tests.support.servers", "tests.support.dashboard"]
 
 # Override with BRANDPULSE_TEST_POSTGRES_URL; otherwise user postgres, then the OS user.
 POSTGRES_URLS = (
@@ -32,7 +32,15 @@ POSTGRES_URLS = (
         f"postgresql+psycopg://{getpass.getuser()}@127.0.0.1:5432/test",
     ]
 )
-SECRETS_AND_OVERRIDES = ("DATABASE_URL", "VK_TOKEN", "TELEGRAM_BOT_TOKEN", "TELEGRAM_API_BASE")
+SECRETS_AND_OVERRIDES = (
+    "DATABASE_URL",
+    "VK_TOKEN",
+    "TELEGRAM_BOT_TOKEN",
+    "TELEGRAM_API_BASE",
+    "REDIS_URL",
+    "BRANDPULSE_USERS",
+    "BRANDPULSE_USERS_FILE",
+)
 
 
 @pytest.fixture(autouse=True)

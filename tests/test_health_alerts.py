@@ -93,3 +93,47 @@ def test_a_second_outage_is_a_new_alert(sessions):
         queue_health_alerts(session, CONFIG, now=T0 + timedelta(hours=5))
         assert queue_health_alerts(session, CONFIG, now=T0 + timedelta(hours=9)) == 2
         assert [kind for _, kind in health_messages(session)][-2:] == ["down", "down"]
+
+
+LAYOUT_WARNING = "otzovik: no items matched selector '.review-item' on http://127.0.0.1/a (layout changed?)"
+
+
+def warned(session, at: datetime) -> None:
+    store.save_batch(session, "otzovik", "rss", Batch([], {}, [LAYOUT_WARNING]), now=at)
+
+
+def test_degraded_source_alerts_once_after_three_warned_runs_and_recovery_once(sessions):
+    with sessions.begin() as session:
+        for hours in (0, 1):
+            warned(session, T0 + timedelta(hours=hours))
+            assert queue_health_alerts(session, CONFIG, now=T0 + timedelta(hours=hours)) == 0
+        warned(session, T0 + timedelta(hours=2))
+        assert queue_health_alerts(session, CONFIG, now=T0 + timedelta(hours=2)) == 2
+        warned(session, T0 + timedelta(hours=3))
+        assert queue_health_alerts(session, CONFIG, now=T0 + timedelta(hours=3)) == 0
+        texts = session.scalars(select(OutboxMessage.text)).all()
+        succeed(session, T0 + timedelta(hours=4))
+        assert queue_health_alerts(session, CONFIG, now=T0 + timedelta(hours=4)) == 2
+        assert queue_health_alerts(session, CONFIG, now=T0 + timedelta(hours=4, minutes=5)) == 0
+        assert health_messages(session) == [
+            ("-100", "degraded"),
+            ("-200", "degraded"),
+            ("-100", "recovered"),
+            ("-200", "recovered"),
+        ]
+    assert all("с предупреждениями" in t and "layout changed?" in t for t in texts)
+
+
+def test_an_outage_of_a_degraded_source_does_not_announce_its_warnings_gone(sessions):
+    with sessions.begin() as session:
+        for hours in (0, 1, 2):
+            warned(session, T0 + timedelta(hours=hours))
+        queue_health_alerts(session, CONFIG, now=T0 + timedelta(hours=2))
+        for hours in (3, 4, 5):
+            fail(session, T0 + timedelta(hours=hours))
+        assert queue_health_alerts(session, CONFIG, now=T0 + timedelta(hours=5)) == 2
+        # Back up, still warning: the outage is over, the degradation is not.
+        warned(session, T0 + timedelta(hours=6))
+        queue_health_alerts(session, CONFIG, now=T0 + timedelta(hours=6))
+        kinds = [kind for chat, kind in health_messages(session) if chat == "-100"]
+    assert kinds == ["degraded", "down", "up"]

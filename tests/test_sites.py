@@ -312,6 +312,20 @@ def test_server_error_is_retried_then_warned_while_other_pages_are_crawled(
     assert len(batches["faulty"].items) == 4
 
 
+def test_endless_redirects_are_a_warning_per_url_while_other_pages_are_crawled(server: LocalServer) -> None:
+    # A page redirecting to itself (the duplicate filter ends it) and a chain of new URLs without
+    # end (Scrapy's redirect limit ends it), next to a good page.
+    batch = crawl(site(server, OTZOVIK, "/redirect-loop", "/redirect-chain/1", preset="otzovik", max_pages=1))
+    assert len(batch.items) == 4
+    loop = [w for w in batch.warnings if server.url("/redirect-loop") in w]
+    chain = [w for w in batch.warnings if server.url("/redirect-chain/1") + ":" in w]
+    assert len(loop) == 1 and "redirects in a loop" in loop[0]
+    assert len(chain) == 1 and "redirects without end (gave up after 20 redirects" in chain[0]
+    assert len(batch.warnings) == 2
+    # The chain was followed to Scrapy's limit, not for ever: the first page and 20 redirects.
+    assert sum(path.startswith("/redirect-chain/") for path in server.requests) == 21
+
+
 def test_page_larger_than_max_bytes_is_skipped_with_a_warning(
     batches: dict[str, Batch], shared_server: LocalServer
 ) -> None:

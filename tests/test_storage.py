@@ -345,3 +345,64 @@ def test_open_database_creates_the_folder_of_a_sqlite_file(tmp_path):
     open_database(f"sqlite:///{path}").dispose()
 
     assert path.is_file()
+
+
+LAYOUT_WARNING = (
+    "otzovik-sber: no items matched selector '.review-item' on https://otzovik.com/reviews/sber/ "
+    "(layout changed?)"
+)
+
+
+def save_warned(sessions, warnings, now, items=()):
+    with sessions.begin() as session:
+        store.save_batch(session, "otzovik-sber", "site", Batch(list(items), {}, list(warnings)), now=now)
+
+
+def site_health(sessions, now=NOW):
+    config = [RssSource(name="otzovik-sber", type="rss", urls=["https://otzovik.com/rss"], interval="1h")]
+    with sessions() as session:
+        [health] = store.source_health(session, config, now=now)
+    return health
+
+
+def test_warnings_of_a_successful_crawl_are_recorded_and_a_clean_crawl_ends_their_run(sessions):
+    save_warned(sessions, [LAYOUT_WARNING], now=NOW)
+    save_warned(sessions, [LAYOUT_WARNING], now=NOW + timedelta(hours=1))
+    warned = site_health(sessions, NOW + timedelta(hours=1))
+    assert (warned.last_warning, warned.last_warning_at) == (LAYOUT_WARNING, NOW + timedelta(hours=1))
+    assert (warned.consecutive_warning_runs, warned.warnings_since) == (2, NOW)
+    assert warned.last_items_count == 0 and not warned.degraded
+
+    save_warned(sessions, [], now=NOW + timedelta(hours=2), items=[post("1", source="otzovik-sber")])
+    clean = site_health(sessions, NOW + timedelta(hours=2))
+    assert (clean.consecutive_warning_runs, clean.warnings_since, clean.degraded) == (0, None, False)
+    # Kept for the record, like last_error after a success.
+    assert clean.last_warning == LAYOUT_WARNING
+
+
+def test_source_whose_layout_warning_repeats_three_crawls_in_a_row_is_degraded(sessions):
+    for run in range(3):
+        save_warned(sessions, [LAYOUT_WARNING], now=NOW + timedelta(hours=run))
+        health = site_health(sessions, NOW + timedelta(hours=run))
+        assert health.degraded == (run == 2)
+        # Every crawl "succeeded": neither failing nor silent would ever have said so.
+        assert not health.failing and not health.silent
+
+
+def test_a_failed_crawl_neither_extends_nor_ends_a_run_of_warned_crawls(sessions):
+    save_warned(sessions, [LAYOUT_WARNING], now=NOW)
+    save_warned(sessions, [LAYOUT_WARNING], now=NOW + timedelta(hours=1))
+    with sessions.begin() as session:
+        store.record_failure(session, "otzovik-sber", "site", "otzovik-sber: HTTP 503", now=NOW)
+    assert site_health(sessions, NOW + timedelta(hours=1)).consecutive_warning_runs == 2
+    save_warned(sessions, [LAYOUT_WARNING], now=NOW + timedelta(hours=2))
+    assert site_health(sessions, NOW + timedelta(hours=2)).degraded
+
+
+def test_many_warnings_of_one_crawl_keep_the_first_few_and_count_the_rest(sessions):
+    warnings = [
+        f"vk-spb: community c{n}: VK error 15 (Access denied)" for n in range(store.MAX_WARNINGS_KEPT + 3)
+    ]
+    save_warned(sessions, warnings, now=NOW)
+    lines = site_health(sessions).last_warning.split("\n")
+    assert lines == [*warnings[: store.MAX_WARNINGS_KEPT], "... and 3 more warnings"]

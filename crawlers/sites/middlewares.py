@@ -62,6 +62,8 @@ def crawl_settings(rules: SiteRules) -> dict[str, Any]:
         "DOWNLOAD_WARNSIZE": 0,
         "LOG_LEVEL": "WARNING",
         "TELNETCONSOLE_ENABLED": False,
+        # Scrapy 2.19 opens by default a local HTTP server that runs Python code sent to it; not here.
+        "REMOTE_CONTROL_ENABLED": False,
         "TWISTED_REACTOR": "twisted.internet.asyncioreactor.AsyncioSelectorReactor",
     }
     if os.environ.get("BRANDPULSE_HTTPCACHE") == "1":

@@ -131,6 +131,10 @@ class SiteSpider(scrapy.Spider):
         request = failure.request  # type: ignore[attr-defined]
         self.pages_failed += 1
         kind, reason = describe_failure(failure, request, self.rules)
+        if request.meta.get("redirect_urls") and failure.check(IgnoreRequest):
+            # Given up on a chain of redirects: name the page the crawl asked for, not the last hop.
+            self._failed(request.meta["redirect_urls"][0], kind, reason)
+            return
         self._failed(request.url, kind, reason)
 
     def request_dropped(self, request: Request, spider: Any = None) -> None:
@@ -177,6 +181,9 @@ def describe_failure(failure: Failure, request: Request, rules: SiteRules) -> tu
         return "too_large", f"page larger than max_bytes ({rules.max_bytes} bytes), skipped"
     if failure.check(IgnoreRequest) and "robots.txt" in message:
         return "robots", "forbidden by robots.txt (obey_robots: true)"
+    if failure.check(IgnoreRequest) and "max redirections" in message:
+        hops = request.meta.get("redirect_times", 0)
+        return "unavailable", f"redirects without end (gave up after {hops} redirects, at {request.url})"
     if "timeout" in name.lower() or "timed out" in message.lower():
         return "unavailable", f"no answer within {rules.timeout:g} s{after}"
     # Twisted's reasons arrive wrapped: "[<twisted.python.failure.Failure twisted...ConnectionDone: ...>]".

@@ -4,8 +4,9 @@ that say what to do; and a transport that sends the calls to `api_base`.
 
 from __future__ import annotations
 
+import json
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +32,8 @@ MIN_CALL_INTERVAL = 0.34
 # Waits before the 2nd, 3rd and 4th try of a call that met error 6 or 9 (rate), 10 (VK failed), HTTP 5xx
 # or no answer at all.
 RETRY_DELAYS = (1.0, 3.0, 9.0)
+# VK's execute runs at most this many API calls per request.
+MAX_EXECUTE_CALLS = 25
 
 # vk_api posts every call to one of these (the domain moved from .com to .ru over its versions).
 _VK_API_PREFIXES = ("https://api.vk.ru/method/", "https://api.vk.com/method/")
@@ -111,6 +114,15 @@ class _VkApi(vk_api.VkApi):
         raise error
 
 
+@dataclass(frozen=True)
+class InnerCall:
+    """One call inside an execute: what it is for (for its error), the method and its parameters."""
+
+    label: str
+    method: str
+    params: dict[str, Any]
+
+
 @dataclass
 class _Problem:
     detail: str
@@ -143,11 +155,48 @@ class VkCalls:
 
     def __call__(self, label: str, method: str, **params: Any) -> Any:
         """`label` says what the call was for ("search «X»") in the error it may raise."""
+        return self._call(label, method, params, raw=False)
+
+    def execute(self, label: str, calls: Sequence[InnerCall]) -> list[Any]:
+        """Up to MAX_EXECUTE_CALLS calls in one request (one step of the rate limit): the result of
+        each, in order, or the SourceError of that call alone. VK answers a failed inner call with
+        `false` and lists its error in `execute_errors`; one refused for a passing reason (6, 9, 10)
+        is made again on its own, with the usual retries. Raises when the execute itself failed."""
+        if len(calls) > MAX_EXECUTE_CALLS:
+            raise ValueError(f"execute takes at most {MAX_EXECUTE_CALLS} calls, not {len(calls)}")
+        code = ",".join(f"API.{call.method}({json.dumps(call.params, ensure_ascii=False)})" for call in calls)
+        answer = self._call(label, "execute", {"code": f"return [{code}];"}, raw=True)
+        results = answer.get("response") if isinstance(answer, dict) else None
+        if not isinstance(results, list) or len(results) != len(calls):
+            raise SourceFormatError(
+                self.source.name, f"{label}: execute: the answer is not a list of {len(calls)} results"
+            )
+        errors = iter(answer.get("execute_errors") or [])
+        out: list[Any] = []
+        for call, result in zip(calls, results, strict=True):
+            if result is not False:
+                out.append(result)
+                continue
+            error = next(errors, None)
+            error = error if isinstance(error, dict) else {}
+            code_number = error.get("error_code")
+            if code_number in _RETRIED_CODES:
+                try:
+                    out.append(self(call.label, call.method, **call.params))
+                except SourceError as exc:
+                    out.append(exc)
+                continue
+            detail = str(error.get("error_msg") or "failed without an error in execute_errors")
+            code_number = code_number if isinstance(code_number, int) else None
+            out.append(self._error(call.label, call.method, _Problem(detail, retry=False, code=code_number)))
+        return out
+
+    def _call(self, label: str, method: str, params: dict[str, Any], raw: bool) -> Any:
         attempt = 0
         while True:
             self.limiter.wait()
             try:
-                return self.api.method(method, params)
+                return self.api.method(method, params, raw=raw)
             except vk_api.Captcha:
                 problem = _Problem("Captcha needed", retry=False, code=14)
             except vk_api.ApiError as exc:

@@ -13,7 +13,7 @@ from pydantic import SecretStr
 
 from crawlers.base import Batch, Cursor
 from crawlers.http import combine_failures
-from crawlers.vk.client import MIN_CALL_INTERVAL, RateLimiter, VkCalls
+from crawlers.vk.client import MAX_EXECUTE_CALLS, MIN_CALL_INTERVAL, InnerCall, RateLimiter, VkCalls
 from crawlers.vk.parse import Authors, comment_item, count_of, int_or_zero, post_item
 from monitor.config import BrandConfig, VkSource
 from monitor.errors import SourceAuthError, SourceError, SourceFormatError
@@ -179,15 +179,44 @@ class _Run:
                 self._warn_truncated(label, "new posts")
         comments: dict[str, Any] = {}
         if self.source.with_comments:
-            seen = state.get("comments", {})
             pinned = [p for p in newest_posts if p.get("is_pinned")]
             recent = [p for p in newest_posts if not p.get("is_pinned")][:COMMENTED_POSTS]
-            for post in pinned + recent:
-                if isinstance(post.get("id"), int):
-                    comments[str(post["id"])] = self._comments(
-                        label, key, owner_id, post, seen.get(str(post["id"]), {})
-                    )
+            posts = [p for p in pinned + recent if isinstance(p.get("id"), int)]
+            comments = self._comments_of(label, key, owner_id, posts, state.get("comments", {}))
         return {"owner_id": owner_id, "last_post_id": newest, "comments": comments}
+
+    def _comments_of(
+        self, label: str, community: str, owner_id: int, posts: list[dict[str, Any]], seen: dict[str, Any]
+    ) -> dict[str, Any]:
+        """The comments cursor of each post. First pages of the posts whose comment count moved come
+        MAX_EXECUTE_CALLS to a request through VK's execute; further pages one call each."""
+        states = {str(post["id"]): seen.get(str(post["id"]), {}) for post in posts}
+        due = [
+            p for p in posts if (count_of(p, "comments") or 0) not in (0, states[str(p["id"])].get("count"))
+        ]
+        for start in range(0, len(due), MAX_EXECUTE_CALLS):
+            chunk = due[start : start + MAX_EXECUTE_CALLS]
+            labels = [f"{label}: comments of wall{owner_id}_{post['id']}" for post in chunk]
+            first_pages: list[Any] = [None] * len(chunk)
+            if len(chunk) > 1:  # one call gains nothing from execute
+                calls = [
+                    InnerCall(each, "wall.getComments", self._comment_params(owner_id, post["id"], 0))
+                    for each, post in zip(labels, chunk, strict=True)
+                ]
+                try:
+                    first_pages = self.call.execute(f"{label}: comments of {len(chunk)} posts", calls)
+                except SourceError as exc:
+                    # The request as a whole failed: one warning; every post is asked again next run.
+                    self.warnings.append(str(exc))
+                    continue
+            for each, post, first in zip(labels, chunk, first_pages, strict=True):
+                key = str(post["id"])
+                states[key] = self._comments(each, community, owner_id, post, states[key], first)
+        return states
+
+    @staticmethod
+    def _comment_params(owner_id: int, post_id: int, offset: int) -> dict[str, Any]:
+        return {"owner_id": owner_id, "post_id": post_id, "offset": offset, **_COMMENT_PARAMS}
 
     def _resolve(self, label: str, screen_name: str) -> int:
         answer = self.call(label, "groups.getById", group_id=screen_name)
@@ -198,26 +227,30 @@ class _Run:
         return -int(groups[0]["id"])
 
     def _comments(
-        self, label: str, community: str, owner_id: int, post: dict[str, Any], seen: dict[str, Any]
+        self,
+        label: str,
+        community: str,
+        owner_id: int,
+        post: dict[str, Any],
+        seen: dict[str, Any],
+        first_page: Any = None,
     ) -> dict[str, Any]:
-        """New comments and replies under one post, when its count moved. A failure here is a warning:
-        the community's posts still count."""
+        """New comments and replies under one post whose count moved, starting from `first_page`
+        when an execute brought it (or its SourceError). A failure here is a warning: the
+        community's posts still count."""
         count = count_of(post, "comments") or 0
-        if count == 0 or count == seen.get("count"):
-            return seen
-        label = f"{label}: comments of wall{owner_id}_{post['id']}"
         last_id = int_or_zero(seen.get("last_id"))
         newest, offset = last_id, 0
         try:
             for _ in range(self.source.max_pages):
-                answer = self.call(
-                    label,
-                    "wall.getComments",
-                    owner_id=owner_id,
-                    post_id=post["id"],
-                    offset=offset,
-                    **_COMMENT_PARAMS,
-                )
+                if offset == 0 and first_page is not None:
+                    answer = first_page
+                    if isinstance(answer, SourceError):
+                        raise answer
+                else:
+                    answer = self.call(
+                        label, "wall.getComments", **self._comment_params(owner_id, post["id"], offset)
+                    )
                 top_level, authors = self._page(answer, label, "wall.getComments")
                 for comment in top_level:
                     for each in (comment, *((comment.get("thread") or {}).get("items") or [])):

@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -80,6 +81,13 @@ class Source(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     last_items_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    # Warnings of the last successful crawl that had any (a changed layout, a closed community...),
+    # and how many successful crawls in a row had warnings, since when: a crawl that "works" yet
+    # keeps warning is degraded, not healthy.
+    last_warning: Mapped[str | None] = mapped_column(Text, nullable=True)
+    last_warning_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    consecutive_warning_runs: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    warnings_since: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
@@ -117,6 +125,8 @@ class Item(Base):
         UniqueConstraint("source_id", "external_id", name="uq_items_source_external_id"),
         UniqueConstraint("source_id", "canonical_url", name="uq_items_source_canonical_url"),
         Index("ix_items_published_at", "published_at"),
+        # The inbox order (monitor.queries.NEWEST): pages seek here instead of sorting the table.
+        Index("ix_items_newest", text("coalesce(published_at, collected_at)")),
         # Copies of one page from different sources join one group: lookup by URL alone.
         Index("ix_items_canonical_url", "canonical_url"),
     )
@@ -213,7 +223,11 @@ class Workflow(Base):
     """Where staff stand with a mention: status, who has it, first response and resolution."""
 
     __tablename__ = "workflow"
-    __table_args__ = (Index("ix_workflow_status", "status"),)
+    __table_args__ = (
+        Index("ix_workflow_status", "status"),
+        # The inbox's "mine only": a few rows among a million, found without walking the inbox order.
+        Index("ix_workflow_assignee", "assignee"),
+    )
 
     mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id", ondelete="CASCADE"), primary_key=True)
     # new / in_progress / resolved / ignored
@@ -235,6 +249,9 @@ class OutboxMessage(Base):
         # One alert per (cause, chat): re-running a pipeline step never queues it twice.
         UniqueConstraint("dedup_key", "chat_id", name="uq_outbox_dedup_chat"),
         Index("ix_outbox_status_next", "status", "next_attempt_at"),
+        # Alert-fatigue look-backs: what this chat got lately (alerts/claims.py).
+        Index("ix_outbox_chat_claimed", "chat_id", "claimed_at"),
+        Index("ix_outbox_batch_id", "batch_id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -248,10 +265,33 @@ class OutboxMessage(Base):
     )
     text: Mapped[str] = mapped_column(Text)
     priority: Mapped[int] = mapped_column(Integer, default=0)
-    # pending / sending / sent / failed
+    # pending / sending / sent / printed / failed, or batched: folded into the digest `batch_id`
     status: Mapped[str] = mapped_column(String(10), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # The brand a negative alert is about: cool-downs are per (chat, brand).
+    brand: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # Set by the sender that claimed the row (status "sending") and when; a claim older than the
+    # lease belongs to a sender that died, and another one retries the row.
+    claim_token: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # The digest message that carried this alert (status "batched").
+    batch_id: Mapped[int | None] = mapped_column(
+        ForeignKey("alert_outbox.id", ondelete="SET NULL"), nullable=True
+    )
+    # Why a pending alert waits (quiet / cooldown / burst): when it is due it goes out in a digest.
+    hold_reason: Mapped[str | None] = mapped_column(String(20), nullable=True)
+
+
+class BotOffset(Base):
+    """Where `brandpulse bot` stopped reading Telegram updates, per bot: each update is handled once."""
+
+    __tablename__ = "bot_offsets"
+
+    # The numeric part of the token before the colon: it names the bot and is not secret.
+    bot_id: Mapped[str] = mapped_column(String(50), primary_key=True)
+    next_update_id: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

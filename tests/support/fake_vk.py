@@ -7,6 +7,8 @@ errors and a log of every request.
         source = VkSource(..., api_base=vk.api_base)
         ...
         vk.calls("newsfeed.search")              # the params of each search, token included
+        vk.requests                              # the HTTP requests: one per execute, however many
+                                                 # calls it holds (calls() lists those too)
 """
 
 from __future__ import annotations
@@ -54,7 +56,9 @@ class FakeVk:
         self.data = data or load_vk_data()
         self.token = token
         self.clock = clock
+        # HTTP requests as they came; every method call, those inside an execute included.
         self.requests: list[VkRequest] = []
+        self._calls: list[VkRequest] = []
         self._failures: list[_Failure] = []
         self._lock = threading.Lock()
         self.api = VkApiEmulator(self.data, token=token, intercept=self._intercept, max_count=max_count)
@@ -105,14 +109,19 @@ class FakeVk:
             self.api.max_count = {**MAX_COUNT, **(max_count or {})}
             self.clock = clock
             self.requests.clear()
+            self._calls.clear()
             self._failures.clear()
 
     def calls(self, method: str) -> list[dict[str, str]]:
-        return [request.params for request in self.requests if request.method == method]
+        """The params of every call of `method`, on its own or inside an execute, in order."""
+        return [call.params for call in self._calls if call.method == method]
 
-    def _intercept(self, method: str, params: dict[str, str]) -> dict[str, Any] | None:
+    def _intercept(self, method: str, params: dict[str, str], inside_execute: bool) -> dict[str, Any] | None:
         with self._lock:
-            self.requests.append(VkRequest(method, dict(params), self.clock() if self.clock else None))
+            call = VkRequest(method, dict(params), self.clock() if self.clock else None)
+            self._calls.append(call)
+            if not inside_execute:
+                self.requests.append(call)
             for failure in self._failures:
                 if failure.method != method or failure.times == 0:
                     continue

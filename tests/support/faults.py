@@ -6,6 +6,7 @@
     /delay/<seconds>        sleeps, then answers 200 (for timeouts)
     /drop                   closes the connection without answering
     /redirect-loop          redirects to itself for ever
+    /redirect-chain/<n>     redirects to /redirect-chain/<n+1>, and so on for ever (never a URL twice)
     /big/<megabytes>        a 200 HTML page of that size (fractions allowed: /big/0.5)
     /headers                echoes the request headers as JSON
 
@@ -37,6 +38,7 @@ def fault_routes() -> dict[str, Route]:
         "/delay/": _delay,
         "/drop": _drop,
         "/redirect-loop": _redirect_loop,
+        "/redirect-chain/": _redirect_chain,
         "/big/": _big,
         "/headers": _headers,
     }
@@ -96,6 +98,16 @@ def _drop(request: BaseHTTPRequestHandler) -> None:
 
 def _redirect_loop(request: BaseHTTPRequestHandler) -> Response:
     return Response(302, b"", {"Location": "/redirect-loop"})
+
+
+def _redirect_chain(request: BaseHTTPRequestHandler) -> Response:
+    split = urlsplit(request.path)
+    try:
+        step = int(_argument(request))
+    except ValueError:
+        return Response(400, _page(400, "use /redirect-chain/<n>"))
+    query = f"?{split.query}" if split.query else ""
+    return Response(302, b"", {"Location": f"/redirect-chain/{step + 1}{query}"})
 
 
 def _big(request: BaseHTTPRequestHandler) -> Response:
