@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 from html import escape
 
 from alerts.rules import ScoredMention
+from alerts.spikes import SpikeVerdict
+from monitor.volume import NotablePost
 
 TELEGRAM_LIMIT = 4096
 SNIPPET_CHARS = 600
@@ -12,15 +16,17 @@ _LABELS_RU = {"negative": "негатив", "neutral": "нейтрально", "
 
 
 def negative_alert(mention: ScoredMention, urgent: bool) -> str:
-    head = "🔴 <b>Срочно: негатив с большим охватом</b>" if urgent else "⚠️ <b>Негативное упоминание</b>"
+    # Urgent: wide reach, or engagement growing fast (alerts/rules.py is_urgent).
+    head = "🔴 <b>Срочно: заметный негатив</b>" if urgent else "⚠️ <b>Негативное упоминание</b>"
     when = mention.published_at.strftime("%d.%m.%Y %H:%M UTC") if mention.published_at else "время неизвестно"
     reach = f"{mention.reach:,}".replace(",", " ")
+    engagement = f"{mention.engagement:,}".replace(",", " ")
     header = "\n".join(
         [
             head,
             f"Бренд: <b>{_short(mention.brand)}</b>",
             f"Источник: {_short(mention.source)}",
-            f"Автор: {_short(mention.author or 'неизвестен')} · охват {reach}",
+            f"Автор: {_short(mention.author or 'неизвестен')} · охват {reach} · реакций {engagement}",
             f"Время: {when}",
             f"Тональность: {_LABELS_RU.get(mention.label, mention.label)} ({mention.score:.2f})",
         ]
@@ -49,3 +55,59 @@ def highlighted_snippet(text: str, start: int, end: int, width: int = SNIPPET_CH
 
 def _short(value: str, limit: int = 200) -> str:
     return escape(value if len(value) <= limit else value[: limit - 1] + "…")
+
+
+POST_SNIPPET_CHARS = 200
+_SPIKE_HEADS = {"negative": "📈 <b>Всплеск негатива: {}</b>", "total": "📈 <b>Всплеск упоминаний: {}</b>"}
+_SPIKE_COUNTS = {"negative": "Негативных упоминаний", "total": "Упоминаний"}
+
+
+def spike_alert(
+    brand: str,
+    metric: str,
+    hour_start: datetime,
+    verdict: SpikeVerdict,
+    hour_total: int,
+    posts: Sequence[NotablePost],
+    rule: str,
+) -> str:
+    """One spike: the hour, its count against the baseline, and the posts that carried it."""
+    baseline = verdict.baseline
+    hour_end = hour_start + timedelta(hours=1)
+    lines = [
+        _SPIKE_HEADS[metric].format(_short(brand)),
+        f"Час: {hour_start:%d.%m.%Y %H:%M}–{hour_end:%H:%M} UTC",
+        f"{_SPIKE_COUNTS[metric]}: <b>{verdict.count}</b>"
+        + (f" (всего за час: {hour_total})" if metric == "negative" else ""),
+    ]
+    if baseline is not None:
+        usual = f"{baseline.mean:.1f} (среднее за {baseline.days} дн.)"
+        lines.append(f"Обычно в этот час: {usual}, порог: {baseline.threshold}")
+    lines.append(f"Правило: {_short(rule)}")
+    header = "\n".join(lines)
+    width = POST_SNIPPET_CHARS
+    while True:
+        body = post_list(posts, width)
+        message = f"{header}\n\n<b>Самые заметные:</b>\n{body}" if posts else header
+        if len(message) <= TELEGRAM_LIMIT or width <= 0:
+            return message
+        width //= 2
+
+
+def post_list(posts: Sequence[NotablePost], width: int = POST_SNIPPET_CHARS) -> str:
+    """Numbered posts: a link named by source and author, reach, sentiment and a short snippet."""
+    entries = []
+    for n, post in enumerate(posts, 1):
+        reach = f"{post.reach:,}".replace(",", " ")
+        named = f"{post.source} · {post.author or 'автор неизвестен'}"
+        link = f'<a href="{escape(post.url[:1000], quote=True)}">{_short(named)}</a>'
+        tone = f" · {_LABELS_RU.get(post.label, post.label)}" if post.label else ""
+        if post.label and post.score is not None:
+            tone += f" {post.score:.2f}"
+        text = " ".join(post.text.split())
+        snippet = text if len(text) <= width else text[: max(width - 1, 0)] + "…"
+        entry = f"{n}. {link} · охват {reach}{tone}"
+        if snippet:
+            entry += f"\n«{escape(snippet)}»"
+        entries.append(entry)
+    return "\n".join(entries)

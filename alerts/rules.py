@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from monitor.config import AlertRule, Config
+from monitor.clock import utcnow
+from monitor.config import AlertRule, AlertsConfig, Config
 
-# Reach (followers or views) from which a negative mention is marked urgent and sent first.
-HIGH_REACH = 10_000
+# Engagement per hour counts at least this much age: a few likes in a post's first minutes are
+# not yet a surge.
+MIN_AGE_FOR_RATE = timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -39,19 +41,32 @@ class AlertDecision:
     urgent: bool
 
 
-def decide(mention: ScoredMention, config: Config) -> list[AlertDecision]:
+def decide(mention: ScoredMention, config: Config, now: datetime | None = None) -> list[AlertDecision]:
     """One decision per chat that some rule routes this mention to (a chat hears it once)."""
+    urgent = is_urgent(mention, config.alerts, now or utcnow())
     decisions: dict[str, AlertDecision] = {}
     for rule in config.alerts.rules:
         if not _rule_matches(rule, mention, config):
             continue
         for chat_id in rule.chat_ids or config.alerts.telegram.chat_ids:
-            decisions.setdefault(str(chat_id), AlertDecision(rule.name, str(chat_id), is_urgent(mention)))
+            decisions.setdefault(str(chat_id), AlertDecision(rule.name, str(chat_id), urgent))
     return list(decisions.values())
 
 
-def is_urgent(mention: ScoredMention) -> bool:
-    return mention.reach >= HIGH_REACH
+def is_urgent(mention: ScoredMention, alerts: AlertsConfig, now: datetime) -> bool:
+    """High reach, or engagement growing fast since publication: marked, and sent first."""
+    if mention.reach >= alerts.urgent_reach:
+        return True
+    rate = engagement_per_hour(mention, now)
+    return rate is not None and rate >= alerts.urgent_engagement_per_hour
+
+
+def engagement_per_hour(mention: ScoredMention, now: datetime) -> float | None:
+    """Likes + reposts + comments per hour since publication; None when the time is unknown."""
+    if mention.published_at is None:
+        return None
+    age = max(now - mention.published_at, MIN_AGE_FOR_RATE)
+    return mention.engagement / (age / timedelta(hours=1))
 
 
 def _rule_matches(rule: AlertRule, mention: ScoredMention, config: Config) -> bool:
@@ -65,4 +80,4 @@ def _rule_matches(rule: AlertRule, mention: ScoredMention, config: Config) -> bo
         return False
     if rule.sources and mention.source not in rule.sources:
         return False
-    return mention.reach >= rule.min_reach
+    return mention.reach >= rule.min_reach and mention.engagement >= rule.min_engagement

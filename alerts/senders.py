@@ -6,7 +6,7 @@ import html
 import re
 import sys
 from dataclasses import dataclass
-from typing import Protocol, TextIO
+from typing import Any, Protocol, TextIO
 
 import httpx
 from pydantic import SecretStr
@@ -32,7 +32,10 @@ class Sender(Protocol):
     # token was set, so nothing printed is lost once the bot is configured.
     picks_up: tuple[str, ...]
 
-    def send(self, chat_id: str, text_html: str) -> SendResult: ...
+    # `reply_markup`: Bot API inline keyboard (the alert's buttons); a console has none.
+    def send(
+        self, chat_id: str, text_html: str, reply_markup: dict[str, Any] | None = None
+    ) -> SendResult: ...
 
 
 class ConsoleSender:
@@ -44,7 +47,7 @@ class ConsoleSender:
     def __init__(self, stream: TextIO | None = None):
         self.stream = stream or sys.stdout
 
-    def send(self, chat_id: str, text_html: str) -> SendResult:
+    def send(self, chat_id: str, text_html: str, reply_markup: dict[str, Any] | None = None) -> SendResult:
         plain = html.unescape(re.sub(r"<[^>]+>", "", text_html))
         print(f"── alert for chat {chat_id} ──\n{plain}\n", file=self.stream)
         return SendResult(ok=True)
@@ -63,14 +66,16 @@ class TelegramSender:
         self._api_base = api_base.rstrip("/")
         self._client = client or httpx.Client(timeout=timeout)
 
-    def send(self, chat_id: str, text_html: str) -> SendResult:
+    def send(self, chat_id: str, text_html: str, reply_markup: dict[str, Any] | None = None) -> SendResult:
         url = f"{self._api_base}/bot{self._token.get_secret_value()}/sendMessage"
-        payload = {
+        payload: dict[str, Any] = {
             "chat_id": chat_id,
             "text": text_html,
             "parse_mode": "HTML",
             "link_preview_options": {"is_disabled": True},
         }
+        if reply_markup is not None:
+            payload["reply_markup"] = reply_markup
         try:
             response = self._client.post(url, json=payload)
         except httpx.HTTPError as exc:

@@ -1,4 +1,5 @@
-"""The `run` loop: each source on its own interval, then match, score and alert; stops cleanly on Ctrl-C."""
+"""The `run` loop: each source on its own interval, each crawl followed at once by match, score and
+alert; stops cleanly on Ctrl-C."""
 
 from __future__ import annotations
 
@@ -21,7 +22,12 @@ def run_forever(
     idle_poll: float = 5.0,
     on_cycle: Callable[[], None] | None = None,
 ) -> None:
-    """Crawl every due source, then process; sleep until the next source is due or `stop` is set.
+    """Crawl each due source and process what it brought at once; sleep until the next source is due
+    or `stop` is set.
+
+    Processing (match, score, queue and deliver alerts) follows every source's crawl, so an alert
+    from a quick source is not held back by a slow one later in the round; with nothing due it still
+    runs, so alerts waiting for a retry go out on time.
 
     `stop` is only checked between sources and batches: a batch in flight is always finished and
     committed, so stopping never loses or half-stores anything.
@@ -42,16 +48,21 @@ def run_forever(
                 report.updated,
                 f", error: {report.error}" if report.error else "",
             )
-        if not stop.is_set():
-            # Also runs when nothing was due: alerts waiting for a retry go out on time.
-            try:
-                pipeline.process()
-            except Exception:  # a locked database or a bad batch must not end the service
-                log.exception("processing failed; the unprocessed rows stay queued for the next cycle")
+            if not stop.is_set():
+                _process(pipeline)
+        if not due and not stop.is_set():
+            _process(pipeline)
         if on_cycle:
             on_cycle()
         wait = min((t - clock() for t in next_due.values()), default=idle_poll)
         stop.wait(max(0.0, min(wait, idle_poll)))
+
+
+def _process(pipeline: Pipeline) -> None:
+    try:
+        pipeline.process()
+    except Exception:  # a locked database or a bad batch must not end the service
+        log.exception("processing failed; the unprocessed rows stay queued for the next cycle")
 
 
 def stop_on_signals(stop: threading.Event) -> None:

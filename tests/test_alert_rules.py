@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 from alerts.rules import ScoredMention, decide
-from monitor.config import parse_config
+from monitor.config import Config, parse_config
+
+NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 
 CONFIG = parse_config("""
 brands:
@@ -31,6 +35,11 @@ alerts:
     - name: rival-watch
       brands: [Магнит]
       chat_ids: ["@marketing"]
+    - name: much-discussed
+      sources: [forum]
+      min_negative_score: 0.5
+      min_engagement: 100
+      chat_ids: [-300]
 """)
 
 
@@ -84,3 +93,44 @@ def test_competitor_only_alerts_rules_that_name_it():
 def test_high_reach_is_urgent():
     decisions = decide(scored(reach=50_000, source="otzovik"), CONFIG)
     assert decisions and all(d.urgent for d in decisions)
+
+
+def urgent(mention: ScoredMention, config=CONFIG) -> bool:
+    decisions = decide(mention, config, NOW)
+    assert decisions, "the mention should raise an alert"
+    return all(d.urgent for d in decisions)
+
+
+def test_rule_with_min_engagement_needs_that_many_likes_reposts_and_comments():
+    assert chats(scored(score=0.6, engagement=100)) == {"-300"}
+    assert chats(scored(score=0.6, engagement=99)) == set()
+
+
+def test_engagement_growing_fast_is_urgent():
+    assert urgent(scored(published_at=NOW - timedelta(hours=1), engagement=60))
+
+
+def test_engagement_growing_slowly_is_not_urgent():
+    assert not urgent(scored(published_at=NOW - timedelta(hours=10), engagement=60))
+
+
+def test_a_few_reactions_in_a_fresh_posts_first_minutes_are_not_urgent():
+    # 20 reactions in 2 minutes count as 20 in half an hour: 40 an hour, under the default 50.
+    assert not urgent(scored(published_at=NOW - timedelta(minutes=2), engagement=20))
+
+
+def test_engagement_without_a_publication_time_is_not_urgent():
+    assert not urgent(scored(published_at=None, engagement=10_000))
+
+
+def with_alerts(**settings) -> Config:
+    return CONFIG.model_copy(update={"alerts": CONFIG.alerts.model_copy(update=settings)})
+
+
+def test_engagement_rate_for_urgency_comes_from_the_config():
+    config = with_alerts(urgent_engagement_per_hour=5)
+    assert urgent(scored(published_at=NOW - timedelta(hours=2), engagement=10), config)
+
+
+def test_reach_for_urgency_comes_from_the_config():
+    assert urgent(scored(reach=500), with_alerts(urgent_reach=500))

@@ -10,14 +10,17 @@ import time
 from pathlib import Path
 
 import pytest
+from pydantic import SecretStr
 from sqlalchemy import func, select
 
+from alerts.senders import TelegramSender
 from monitor.config import parse_config
 from monitor.db.models import Item, Sentiment
 from monitor.db.session import open_database, session_factory
-from monitor.local_server import LocalServer
+from monitor.local_server import LocalServer, Response
 from monitor.pipeline import Pipeline
 from monitor.scheduler import run_forever
+from tests.support.fake_telegram import FakeBotApi
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pipeline"
 
@@ -106,3 +109,55 @@ def test_ctrl_c_stops_after_the_current_batch(config_text, tmp_path):
     with sessions() as session:
         # Both sources read the same feed: 4 items each, all stored before the stop.
         assert session.scalar(select(func.count()).select_from(Item)) == 8
+
+
+EMPTY_FEED = b'<?xml version="1.0"?><rss version="2.0"><channel><title>slow</title></channel></rss>'
+
+QUICK_AND_SLOW = """
+brands:
+  - name: ВкусМаркет
+sources:
+  - name: quick
+    type: rss
+    urls: ["{base}/news.xml"]
+  - name: hanging
+    type: rss
+    timeout: 60
+    urls: ["{slow}/feed.xml"]
+alerts:
+  telegram:
+    chat_ids: [-100777]
+  rules:
+    - name: ours
+      min_negative_score: 0.4
+"""
+
+
+def test_alert_from_a_quick_source_is_delivered_while_a_slow_source_still_hangs(site, tmp_path):
+    release = threading.Event()
+
+    def hang(_request) -> Response:
+        release.wait(60)
+        return Response(200, EMPTY_FEED, {"Content-Type": "application/rss+xml"})
+
+    with LocalServer(routes={"/feed.xml": hang}) as slow, FakeBotApi() as bot:
+        config = parse_config(
+            QUICK_AND_SLOW.replace("{base}", site.base_url).replace("{slow}", slow.base_url)
+        )
+        sessions = session_factory(open_database(f"sqlite:///{tmp_path / 'bp.db'}"))
+        sender = TelegramSender(SecretStr(bot.token), bot.base_url, timeout=5)
+        pipeline = Pipeline(config, sessions, sender=sender)
+        pipeline.register_sources()
+        stop = threading.Event()
+        loop = threading.Thread(target=run_forever, args=(pipeline, stop), kwargs={"idle_poll": 0.1})
+        loop.start()
+        try:
+            delivered = bot.wait_sent(1, timeout=30)
+            # The slow source cannot finish before `release`: its round is still in progress.
+            slow_still_hanging = not release.is_set()
+        finally:
+            stop.set()
+            release.set()
+            loop.join(timeout=60)
+    assert delivered and slow_still_hanging
+    assert "ВкусМаркет" in bot.sent[0]["text"]
