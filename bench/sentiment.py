@@ -30,7 +30,7 @@ from sentiment.metrics import class_scores, macro_f1_pn  # noqa: E402
 
 
 def bench_engine(engine: SentimentEngine, root: Path, limit: int | None, use_brand: bool) -> list[dict]:
-    from sentiment.train_offline import DOMAINS, ENTITY_TERMS, load_sentirueval
+    from sentiment.datasets import DOMAINS, ENTITY_TERMS, load_sentirueval
 
     rows = []
     for domain in DOMAINS:
@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
     args = parser.parse_args(argv)
 
-    from sentiment.train_offline import DatasetsMissing, datasets_dir
+    from sentiment.datasets import DatasetsMissing, datasets_dir
 
     try:
         root = datasets_dir()

@@ -6,9 +6,10 @@ The featurizer is stateless (feature hashing), so the artifact is only the class
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,8 +19,12 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import HashingVectorizer
 
 from sentiment import ModelLoadError
+from sentiment.lexicon import LEXICON_COLUMNS, lexicon_matrix, negated
 
-ARTIFACT_FORMAT = 1
+# Format 2 added the optional lexicon block (its word list is stored in weights.npz); format 1
+# artifacts still load.
+ARTIFACT_FORMAT = 2
+READABLE_FORMATS = (1, 2)
 WEIGHTS_FILE = "weights.npz"
 METADATA_FILE = "metadata.json"
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "models" / "offline"
@@ -29,7 +34,7 @@ DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "models" / "offline"
 MAX_CHARS = 5_000
 
 _URL = re.compile(r"(?:https?:?/{0,2}|www\.)\S*", re.IGNORECASE)
-_HANDLE = re.compile(r"@\w+")
+_HANDLE = re.compile(r"@(\w+)")
 _REPEAT = re.compile(r"(.)\1{2,}", re.DOTALL)
 # Pictographs, dingbats, symbols; skin tones and joiners are dropped so one emoji is one token.
 _EMOJI = re.compile(
@@ -42,18 +47,24 @@ WORD_TOKEN_PATTERN = (
     r"(?u)\w+|[\U0001f000-\U0001faff\u2600-\u27bf\u2b00-\u2bff\u2300-\u23ff\u2190-\u21ff\u3030\u303d\u2764]"
     r"|\)+|\(+|!+|\?+"
 )
+_WORD_TOKEN = re.compile(WORD_TOKEN_PATTERN)
 URL_TOKEN = " urltoken "
 HANDLE_TOKEN = " usertoken "
+_KEPT_HANDLE = r" usertoken \1 "
 BRAND_TOKEN = "brandtoken"
 
 
-def normalize(text: Any) -> str:
-    """Lowercase, ё→е, URLs and @handles to tokens, letters repeated 3+ times squeezed to 2."""
+def normalize(text: Any, keep_handles: bool = False) -> str:
+    """Lowercase, ё→е, URLs and @handles to tokens, letters repeated 3+ times squeezed to 2.
+
+    `keep_handles`: "@alfa_bank" becomes "usertoken alfa_bank" instead of "usertoken", so a
+    message addressed to a company's support account (mostly complaints) is seen as such.
+    """
     if text is None:
         return ""
     text = str(text)[:MAX_CHARS].lower().replace("ё", "е")
     text = _URL.sub(URL_TOKEN, text)
-    text = _HANDLE.sub(HANDLE_TOKEN, text)
+    text = _HANDLE.sub(_KEPT_HANDLE if keep_handles else HANDLE_TOKEN, text)
     text = _EMOJI_JUNK.sub("", text)
     text = _EMOJI.sub(lambda m: f" {m.group(0)} ", text)
     text = _REPEAT.sub(r"\1\1", text)
@@ -101,6 +112,12 @@ class FeatureSettings:
     char_weight: float = 1.0
     word_weight: float = 1.0
     brand_weight: float = 0.5
+    # "не работает" also yields the token "не_работает" in the word block.
+    negation: bool = False
+    # Keep the name of an @handle after its token (see `normalize`).
+    keep_handles: bool = False
+    # Weight of the dense LINIS lexicon block (counts and sums of rated lemmas); 0 = off.
+    lexicon_weight: float = 0.0
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> FeatureSettings:
@@ -116,18 +133,28 @@ class FeatureSettings:
 
     @property
     def n_features(self) -> int:
-        return self.char_features + self.word_features + (self.brand_features if self.brand_window else 0)
+        return (
+            self.char_features
+            + self.word_features
+            + (self.brand_features if self.brand_window else 0)
+            + (len(LEXICON_COLUMNS) if self.lexicon_weight else 0)
+        )
 
 
 @dataclass
 class Featurizer:
     settings: FeatureSettings
+    # Word form -> LINIS rating (sentiment.lexicon.expand_forms), used when lexicon_weight is set.
+    lexicon: Mapping[str, float] | None = None
     _char: HashingVectorizer = field(init=False, repr=False)
     _word: HashingVectorizer = field(init=False, repr=False)
     _brand: HashingVectorizer = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         s = self.settings
+        if s.lexicon_weight and not self.lexicon:
+            # Callers that train with the shipped settings on their own rows get its lexicon.
+            self.lexicon = bundled_lexicon()
         common: dict[str, Any] = dict(lowercase=False, alternate_sign=False, norm=None, dtype=np.float32)
         self._char = HashingVectorizer(
             analyzer="char_wb", ngram_range=s.char_ngram_range, n_features=s.char_features, **common
@@ -152,7 +179,7 @@ class Featurizer:
     ) -> sp.csr_matrix:
         """Texts (and, per text, the brand's terms or an empty list) -> one sparse row each."""
         s = self.settings
-        normalized = [normalize(t) for t in texts]
+        normalized = [normalize(t, s.keep_handles) for t in texts]
         patterns: list[re.Pattern[str] | None] = [None] * len(normalized)
         if brand_terms is not None and (s.mask_brand or s.brand_window):
             cache: dict[tuple[str, ...], re.Pattern[str] | None] = {}
@@ -171,11 +198,35 @@ class Featurizer:
             ]
         blocks = [
             _scale(self._char.transform(normalized), s.sublinear_tf, s.char_weight),
-            _scale(self._word.transform(normalized), s.sublinear_tf, s.word_weight),
+            _scale(self._word_counts(normalized), s.sublinear_tf, s.word_weight),
         ]
         if s.brand_window:
             blocks.append(_scale(self._brand.transform(windows), s.sublinear_tf, s.brand_weight))
+        if s.lexicon_weight and self.lexicon:
+            tokens = [_WORD_TOKEN.findall(t) for t in normalized]
+            dense = lexicon_matrix(tokens, self.lexicon) * np.float32(s.lexicon_weight)
+            blocks.append(sp.csr_matrix(dense))
         return sp.hstack(blocks, format="csr", dtype=np.float32)
+
+    def _word_counts(self, normalized: list[str]) -> sp.csr_matrix:
+        if not self.settings.negation:
+            return self._word.transform(normalized)
+        # The same hashed n-grams as without negation, plus one "не_<word>" feature per negated word.
+        analyze = self._word.build_analyzer()
+        documents = [analyze(t) + negated(_WORD_TOKEN.findall(t)) for t in normalized]
+        hasher = HashingVectorizer(
+            analyzer=_identity,
+            n_features=self.settings.word_features,
+            lowercase=False,
+            alternate_sign=False,
+            norm=None,
+            dtype=np.float32,
+        )
+        return hasher.transform(documents)
+
+
+def _identity(features: list[str]) -> list[str]:
+    return features
 
 
 def _brand_window(text: str, pattern: re.Pattern[str], width: int) -> str:
@@ -220,6 +271,7 @@ class OfflineEngine:
         classes: Sequence[str],
         settings: FeatureSettings,
         metadata: dict[str, Any] | None = None,
+        lexicon: Mapping[str, float] | None = None,
     ):
         if coef.shape != (len(classes), settings.n_features):
             raise ModelLoadError(
@@ -232,7 +284,8 @@ class OfflineEngine:
         self.classes = list(classes)
         self.settings = settings
         self.metadata = metadata or {}
-        self.featurizer = Featurizer(settings)
+        self.lexicon = dict(lexicon) if lexicon else None
+        self.featurizer = Featurizer(settings, self.lexicon)
 
     def predict_proba(self, texts: Sequence[Any], brand: str | Sequence[str] | None = None) -> np.ndarray:
         terms: list[str] = [] if brand is None else ([brand] if isinstance(brand, str) else list(brand))
@@ -256,13 +309,22 @@ def save_model(
     classes: Sequence[str],
     settings: FeatureSettings,
     metadata: dict[str, Any],
+    lexicon: Mapping[str, float] | None = None,
 ) -> None:
-    """Write weights.npz (float16, compressed) and metadata.json into `directory`."""
+    """Write weights.npz (float16 weights, the lexicon if any; compressed) and metadata.json."""
     directory = Path(directory)
     directory.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(
-        directory / WEIGHTS_FILE, coef=coef.astype(np.float16), intercept=intercept.astype(np.float32)
-    )
+    arrays: dict[str, np.ndarray] = {
+        "coef": coef.astype(np.float16),
+        "intercept": intercept.astype(np.float32),
+    }
+    if settings.lexicon_weight and not lexicon:
+        lexicon = bundled_lexicon()
+    if lexicon:
+        # Plain unicode and float arrays: loadable with allow_pickle=False.
+        arrays["lexicon_words"] = np.array(list(lexicon), dtype=np.str_)
+        arrays["lexicon_ratings"] = np.array(list(lexicon.values()), dtype=np.float32)
+    np.savez_compressed(directory / WEIGHTS_FILE, **arrays)  # type: ignore[arg-type]
     document = {
         "format": ARTIFACT_FORMAT,
         "engine": "offline",
@@ -273,6 +335,21 @@ def save_model(
     (directory / METADATA_FILE).write_text(
         json.dumps(document, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
     )
+
+
+@functools.cache
+def bundled_lexicon() -> dict[str, float]:
+    """The LINIS lexicon stored in the shipped artifact (the default for the lexicon block)."""
+    path = DEFAULT_MODEL_DIR / WEIGHTS_FILE
+    try:
+        with np.load(path, allow_pickle=False) as arrays:
+            words, ratings = arrays["lexicon_words"], arrays["lexicon_ratings"]
+    except (OSError, ValueError, KeyError) as exc:
+        raise ModelLoadError(
+            f"the lexicon block needs a lexicon and {path} holds none ({exc}); "
+            "pass one (sentiment.datasets.lexicon) or set lexicon_weight=0"
+        ) from exc
+    return {str(w): float(r) for w, r in zip(words, ratings, strict=True)}
 
 
 def load_model(directory: str | Path | None = None) -> OfflineEngine:
@@ -288,15 +365,21 @@ def load_model(directory: str | Path | None = None) -> OfflineEngine:
         metadata = json.loads(meta_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
         raise ModelLoadError(f"cannot read {meta_path}: {exc}") from exc
-    if metadata.get("format") != ARTIFACT_FORMAT:
+    if metadata.get("format") not in READABLE_FORMATS:
         raise ModelLoadError(
-            f"{meta_path}: artifact format {metadata.get('format')!r}; "
-            f"this brandpulse reads format {ARTIFACT_FORMAT}: retrain with python -m sentiment.train_offline"
+            f"{meta_path}: artifact format {metadata.get('format')!r}; this brandpulse reads formats "
+            f"{', '.join(map(str, READABLE_FORMATS))}: retrain with python -m sentiment.train_offline"
         )
+    lexicon: dict[str, float] | None = None
     try:
         with np.load(weights_path, allow_pickle=False) as arrays:
             coef, intercept = arrays["coef"], arrays["intercept"]
+            if "lexicon_words" in arrays.files:
+                words, ratings = arrays["lexicon_words"], arrays["lexicon_ratings"]
+                lexicon = {str(w): float(r) for w, r in zip(words, ratings, strict=True)}
     except (OSError, ValueError, KeyError) as exc:
         raise ModelLoadError(f"cannot read {weights_path}: {exc}") from exc
     settings = FeatureSettings.from_dict(metadata["features"])
-    return OfflineEngine(coef, intercept, metadata["classes"], settings, metadata)
+    if settings.lexicon_weight and not lexicon:
+        raise ModelLoadError(f"{weights_path}: the model uses a lexicon but the file holds none; retrain it")
+    return OfflineEngine(coef, intercept, metadata["classes"], settings, metadata, lexicon)

@@ -14,177 +14,50 @@ into the repository.
 from __future__ import annotations
 
 import argparse
-import ast
 import datetime as dt
 import json
-import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
-import pandas as pd
 import sklearn
 from sklearn.linear_model import LogisticRegression
 
-from sentiment import LABELS
+from sentiment.datasets import (  # noqa: F401  (re-exported: callers import these from here)
+    DOMAINS,
+    ENTITY_TERMS,
+    EXTRAS,
+    LICENCES,
+    DatasetError,
+    DatasetsMissing,
+    Rows,
+    datasets_dir,
+    extra_rows,
+    held_out_split,
+    lexicon,
+    load_sentirueval,
+    sentirueval_rows,
+)
+from sentiment.lexicon import expand_forms
 from sentiment.metrics import class_scores, confusion_matrix, macro_f1_pn
 from sentiment.offline import DEFAULT_MODEL_DIR, FeatureSettings, Featurizer, OfflineEngine, save_model
 
-DOMAINS = ("banks", "telecoms")
-EXTRAS = ("rusentiment", "cedr", "linis")
-MODEL_VERSION = "1.0.0"
+MODEL_VERSION = "1.1.0"
 
-# How each SentiRuEval entity id is written in the tweets, for the brand-aware features.
-ENTITY_TERMS: dict[str, list[str]] = {
-    "sberbank": ["Сбербанк", "Сбер", "sberbank", "sber"],
-    "vtb": ["ВТБ", "vtb"],
-    "rshb": ["Россельхозбанк", "РСХБ", "rshb"],
-    "bankmoskvy": ["Банк Москвы", "bankmoskvy"],
-    "alfabank": ["Альфа-Банк", "Альфабанк", "Альфа", "alfabank", "alfa"],
-    "gazprom": ["Газпромбанк", "Газпром", "gazprombank", "gazprom"],
-    "raiffeisen": ["Райффайзенбанк", "Райффайзен", "Райф", "raiffeisen"],
-    "uralsib": ["Уралсиб", "uralsib"],
-    "mts": ["МТС", "mts"],
-    "megafon": ["МегаФон", "megafon"],
-    "beeline": ["Билайн", "beeline"],
-    "rostelecom": ["Ростелеком", "rostelecom"],
-    "tele2": ["Теле2", "Tele2", "Теле 2"],
-    "skylink": ["Скайлинк", "skylink"],
-    "komstar": ["Комстар", "komstar"],
-}
-
-# What `python -m sentiment.train_offline` trains by default: the shipped model. Measured on the
-# dev sets (see MODEL_CARD.md): masking the brand + a 3-word window around it, and the LINIS
-# lexicon as extra one-word rows, each helped a little; CEDR hurt; RuSentiment helped telecoms
-# but makes the model non-commercial, so it stays out of the default.
-SHIPPED_SETTINGS = FeatureSettings(mask_brand=True, brand_window=3)
+# What `python -m sentiment.train_offline` trains by default: the shipped model. Each part was
+# measured on its own on the dev sets (see MODEL_CARD.md): masking the brand + a 3-word window
+# around it, the LINIS lexicon block (rated lemmas, weight 0.5) and one-word LINIS rows,
+# @handles kept (tweets to a bank's support account), duplicates of a text sharing one weight.
+# CEDR hurt; RuSentiment helped ~1 point but makes the model non-commercial, so it stays out of
+# the default (train that variant with --extra linis --extra rusentiment).
+SHIPPED_SETTINGS = FeatureSettings(mask_brand=True, brand_window=3, lexicon_weight=0.5, keep_handles=True)
 SHIPPED_EXTRAS: tuple[str, ...] = ("linis",)
-
-LICENCES = {
-    "sentirueval2015": "research evaluation data of the SentiRuEval-2015/16 track "
-    "(Loukachevitch, Rubtsova et al.)",
-    "rusentiment": "CC BY-NC-SA 4.0 (non-commercial, share-alike; a model trained on it inherits that)",
-    "cedr": "Apache-2.0 (Sboev et al., 2021)",
-    "linis": "CC BY 4.0 (Koltsova et al.)",
-}
-
-
-class DatasetsMissing(RuntimeError):
-    pass
-
-
-def datasets_dir() -> Path:
-    """$BRANDPULSE_DATASETS, else ../shared/datasets beside the repository (or the working dir)."""
-    env = os.environ.get("BRANDPULSE_DATASETS")
-    if env:
-        candidates = [Path(env)]  # set explicitly: no silent fallback to another copy
-    else:
-        candidates = [
-            Path(__file__).resolve().parents[1].parent / "shared" / "datasets",
-            Path.cwd().parent / "shared" / "datasets",
-        ]
-    for candidate in candidates:
-        if (candidate / "sentirueval2015").is_dir():
-            return candidate
-    tried = ", ".join(str(c) for c in candidates)
-    raise DatasetsMissing(f"shared datasets not found (tried {tried}); set BRANDPULSE_DATASETS")
-
-
-@dataclass
-class Rows:
-    """Texts with labels, per-row brand terms (empty for unbranded data) and sample weights."""
-
-    texts: list[str]
-    labels: list[str]
-    brands: list[list[str]]
-    weights: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.texts)
-
-    def take(self, index: np.ndarray) -> Rows:
-        return Rows(
-            [self.texts[i] for i in index],
-            [self.labels[i] for i in index],
-            [self.brands[i] for i in index],
-            self.weights[index],
-        )
-
-    def without_brands(self) -> Rows:
-        return Rows(self.texts, self.labels, [[] for _ in self.texts], self.weights)
-
-    def __add__(self, other: Rows) -> Rows:
-        return Rows(
-            self.texts + other.texts,
-            self.labels + other.labels,
-            self.brands + other.brands,
-            np.concatenate([self.weights, other.weights]),
-        )
-
-
-def load_sentirueval(root: Path, domain: str, split: str) -> pd.DataFrame:
-    frame = pd.read_csv(root / "sentirueval2015" / f"{domain}_{split}.csv", dtype={"id": str})
-    frame["text"] = frame["text"].fillna("").astype(str)
-    return frame[frame["label"].isin(LABELS)].reset_index(drop=True)
-
-
-def sentirueval_rows(frame: pd.DataFrame) -> Rows:
-    return Rows(
-        frame["text"].tolist(),
-        frame["label"].tolist(),
-        [ENTITY_TERMS.get(e, [e]) for e in frame["entity"]],
-        np.ones(len(frame), dtype=np.float32),
-    )
-
-
-def extra_rows(root: Path, name: str, weight: float) -> Rows:
-    """RuSentiment, CEDR or the LINIS lexicon as (text, negative/neutral/positive) rows."""
-    if name == "rusentiment":
-        frames = [
-            pd.read_csv(root / "rusentiment" / f) for f in ("random_posts.csv", "preselected_posts.csv")
-        ]
-        frame = pd.concat(frames)
-        frame = frame[frame["label"].isin(LABELS)]  # speech and skip are not sentiment
-        texts, labels = frame["text"].fillna("").astype(str).tolist(), frame["label"].tolist()
-    elif name == "cedr":
-        frame = pd.read_csv(root / "cedr" / "train.csv")  # cedr/test.csv stays unused
-        texts, labels = [], []
-        for text, raw in zip(frame["text"], frame["labels"], strict=True):
-            emotions = set(ast.literal_eval(raw.replace(" ", ","))) if raw.strip("[] ") else set()
-            # 0 joy, 1 sadness, 2 surprise, 3 fear, 4 anger; surprise and mixed rows are dropped.
-            if not emotions:
-                label = "neutral"
-            elif emotions == {0}:
-                label = "positive"
-            elif emotions and emotions <= {1, 3, 4}:
-                label = "negative"
-            else:
-                continue
-            texts.append(str(text))
-            labels.append(label)
-    elif name == "linis":
-        frame = pd.read_csv(root / "linis" / "word_ratings.csv", sep=";", decimal=",")
-        frame = frame[frame["mean"].abs() >= 1.0]  # clearly rated words only
-        texts = frame["Words"].astype(str).tolist()
-        labels = ["positive" if m > 0 else "negative" for m in frame["mean"]]
-    else:
-        raise ValueError(f"unknown extra dataset {name!r}; expected one of {', '.join(EXTRAS)}")
-    return Rows(texts, labels, [[] for _ in texts], np.full(len(texts), weight, dtype=np.float32))
-
-
-def held_out_split(frame: pd.DataFrame, fraction: float) -> tuple[np.ndarray, np.ndarray]:
-    """Indices of train and held-out rows: the held-out rows are the latest `fraction` by date.
-
-    The dev sets come from another period than the train files (Dec 2013 vs Jul-Aug 2014), and
-    a random split of the train files scores ~0.77 F1pn (retweets and the same news on both
-    sides) against ~0.5 on the dev sets; holding out the last days imitates that shift.
-    """
-    cut = frame["date"].quantile(1 - fraction)
-    late = (frame["date"] >= cut).to_numpy()
-    return np.flatnonzero(~late), np.flatnonzero(late)
+DEFAULT_C_GRID = (2.0, 4.0, 8.0)
+DEFAULT_CLASS_WEIGHTS: tuple[str | None, ...] = ("balanced",)
 
 
 @dataclass
@@ -193,12 +66,12 @@ class LinearModel:
     intercept: np.ndarray
     classes: list[str]
 
-    def predict(self, x) -> list[str]:
+    def predict(self, x: Any) -> list[str]:
         scores = np.asarray(x @ self.coef.T) + self.intercept
         return [self.classes[k] for k in scores.argmax(axis=1)]
 
 
-def fit(x, rows: Rows, c: float, class_weight: str | None) -> LinearModel:
+def fit(x: Any, rows: Rows, c: float, class_weight: str | None) -> LinearModel:
     """Multinomial logistic regression (lbfgs) on the hashed features.
 
     Only the ~10% of hash columns that occur in the training rows are handed to the solver: the
@@ -213,11 +86,22 @@ def fit(x, rows: Rows, c: float, class_weight: str | None) -> LinearModel:
 
 
 def fit_engine(
-    rows: Rows, settings: FeatureSettings, c: float = 4.0, class_weight: str | None = None
+    rows: Rows,
+    settings: FeatureSettings,
+    c: float = 4.0,
+    class_weight: str | None = None,
+    ratings: Mapping[str, float] | None = None,
 ) -> OfflineEngine:
-    """Train on `rows` and return the engine, its weights already rounded to float16 as shipped."""
-    model = fit(Featurizer(settings).transform(rows.texts, rows.brands), rows, c, class_weight)
-    return OfflineEngine(model.coef.astype(np.float16), model.intercept, model.classes, settings)
+    """Train on `rows` and return the engine, its weights already rounded to float16 as shipped.
+
+    `ratings` (word form -> rating, see `expand_forms`) is used when `settings.lexicon_weight` is
+    set; without it, the lexicon stored in the shipped model is used.
+    """
+    features = Featurizer(settings, ratings).transform(rows.texts, rows.brands)
+    model = fit(features, rows, c, class_weight)
+    return OfflineEngine(
+        model.coef.astype(np.float16), model.intercept, model.classes, settings, lexicon=ratings
+    )
 
 
 def scores(gold: Sequence[str], predicted: Sequence[str]) -> dict[str, object]:
@@ -236,26 +120,32 @@ def train(
     settings: FeatureSettings,
     extras: Sequence[str] = (),
     extra_weight: float = 1.0,
-    c_grid: Sequence[float] = (2.0, 4.0, 8.0, 16.0),
-    class_weights: Sequence[str | None] = (None, "balanced"),
+    c_grid: Sequence[float] = DEFAULT_C_GRID,
+    class_weights: Sequence[str | None] = DEFAULT_CLASS_WEIGHTS,
     text_only_copies: bool = True,
-    log=print,
+    log: Callable[[str], None] = print,
+    share_duplicates: bool = True,
 ) -> tuple[OfflineEngine, dict[str, object]]:
-    """Tune on a held-out part of the train files, refit on all of them, score on the dev sets."""
+    """Tune on a held-out part of the train files, refit on all of them, score on the dev sets.
+
+    `share_duplicates`: the copies of one text share one unit of sample weight (see
+    `sentirueval_rows`). The LINIS lexicon is read when `settings.lexicon_weight` is set.
+    """
     started = time.perf_counter()
-    featurizer = Featurizer(settings)
+    ratings = expand_forms(lexicon(root)) if settings.lexicon_weight else None
+    featurizer = Featurizer(settings, ratings)
     train_frames = {d: load_sentirueval(root, d, "train") for d in DOMAINS}
     parts, held_parts = [], []
     for domain, frame in train_frames.items():
         fit_index, held_index = held_out_split(frame, 0.2)
-        rows = sentirueval_rows(frame)
+        rows = sentirueval_rows(frame, share_duplicates)
         parts.append(rows.take(fit_index))
         held_parts.append((domain, rows.take(held_index)))
     if text_only_copies:
         # Each tweet also once without its brand, so callers that pass no brand get a model
         # that has seen plain, unmasked texts too.
         parts = [p + p.without_brands() for p in parts]
-    extra = Rows([], [], [], np.zeros(0, dtype=np.float32))
+    extra = Rows.empty()
     for name in extras:
         extra = extra + extra_rows(root, name, extra_weight)
         log(f"extra data {name}: {len(extra)} rows so far")
@@ -263,7 +153,7 @@ def train(
     x_tune = featurizer.transform(tune_rows.texts, tune_rows.brands)
     x_held = {d: featurizer.transform(r.texts, r.brands) for d, r in held_parts}
 
-    tuning = []
+    tuning: list[dict[str, Any]] = []
     for class_weight in class_weights:
         for c in c_grid:
             model = fit(x_tune, tune_rows, c, class_weight)
@@ -278,11 +168,13 @@ def train(
     best = max(tuning, key=lambda t: t["held_out_f1_pn"])
     log(f"chosen: C={best['C']} class_weight={best['class_weight']}")
 
-    all_rows = sentirueval_rows(train_frames["banks"]) + sentirueval_rows(train_frames["telecoms"])
+    all_rows = sentirueval_rows(train_frames["banks"], share_duplicates) + sentirueval_rows(
+        train_frames["telecoms"], share_duplicates
+    )
     if text_only_copies:
         all_rows = all_rows + all_rows.without_brands()
     all_rows = all_rows + extra
-    engine = fit_engine(all_rows, settings, best["C"], best["class_weight"])
+    engine = fit_engine(all_rows, settings, best["C"], best["class_weight"], ratings)
     train_seconds = time.perf_counter() - started
 
     dev = evaluate(engine, root)
@@ -293,6 +185,7 @@ def train(
             "class_weight": best["class_weight"],
             "solver": "lbfgs",
             "text_only_copies": text_only_copies,
+            "share_duplicates": share_duplicates,
         },
         "tuning": tuning,
         # Dev sets scored toward each row's company (brand terms as in ENTITY_TERMS) ...
@@ -303,12 +196,14 @@ def train(
         },
         "train_seconds": round(train_seconds, 1),
         "training_rows": len(all_rows),
-        "training_data": training_data(root, extras, extra_weight),
+        "training_data": training_data(root, extras, extra_weight, lexicon_block=bool(ratings)),
     }
     return engine, report
 
 
-def training_data(root: Path, extras: Sequence[str], extra_weight: float) -> list[dict[str, object]]:
+def training_data(
+    root: Path, extras: Sequence[str], extra_weight: float, lexicon_block: bool = False
+) -> list[dict[str, object]]:
     data: list[dict[str, object]] = [
         {
             "name": "sentirueval2015",
@@ -318,12 +213,18 @@ def training_data(root: Path, extras: Sequence[str], extra_weight: float) -> lis
     ]
     for name in extras:
         data.append({"name": name, "weight": extra_weight, "licence": LICENCES[name]})
+    if lexicon_block:
+        data.append({
+            "name": "linis",
+            "use": "lexicon block: words rated |mean| >= 0.5 and their word forms, stored in weights.npz",
+            "licence": LICENCES["linis"],
+        })  # fmt: skip
     return data
 
 
-def evaluate(engine: OfflineEngine, root: Path, use_brand: bool = True) -> dict[str, object]:
+def evaluate(engine: OfflineEngine, root: Path, use_brand: bool = True) -> dict[str, Any]:
     """F1pn, negative F1 and speed on banks_test / telecoms_test (the dev sets)."""
-    results: dict[str, object] = {}
+    results: dict[str, Any] = {}
     for domain in DOMAINS:
         frame = load_sentirueval(root, domain, "test")
         predicted = [""] * len(frame)
@@ -375,9 +276,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=True,
         help="also train on each tweet without its brand (for callers passing no brand)",
     )
+    parser.add_argument(
+        "--share-duplicates",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="copies of one text (multi-brand tweets, retweeted news) share one unit of weight",
+    )
+    parser.add_argument(
+        "--lexicon-weight",
+        type=float,
+        default=SHIPPED_SETTINGS.lexicon_weight,
+        help="weight of the LINIS lexicon block (0 = off)",
+    )
+    parser.add_argument(
+        "--negation",
+        action=argparse.BooleanOptionalAction,
+        default=SHIPPED_SETTINGS.negation,
+        help='add "не_<word>" tokens for negated words',
+    )
+    parser.add_argument(
+        "--keep-handles",
+        action=argparse.BooleanOptionalAction,
+        default=SHIPPED_SETTINGS.keep_handles,
+        help="keep the name of @handles as a token (e.g. a company's support account)",
+    )
     parser.add_argument("--char-bits", type=int, default=20, help="log2 of the char n-gram hash space")
     parser.add_argument("--word-bits", type=int, default=18, help="log2 of the word n-gram hash space")
-    parser.add_argument("--c", type=float, action="append", help="C values to try (default 2,4,8,16)")
+    parser.add_argument(
+        "--c",
+        type=float,
+        action="append",
+        help="C values to try (repeatable; default " + ",".join(f"{c:g}" for c in DEFAULT_C_GRID) + ")",
+    )
     parser.add_argument("--report", type=Path, help="also write the report as JSON here")
     args = parser.parse_args(argv)
 
@@ -393,20 +323,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         word_features=2**args.word_bits,
         brand_window=args.brand_window,
         mask_brand=args.mask_brand,
+        lexicon_weight=args.lexicon_weight,
+        negation=args.negation,
+        keep_handles=args.keep_handles,
     )
 
     def log(message: str) -> None:
         print(message, file=sys.stderr, flush=True)
 
-    engine, report = train(
-        root,
-        settings,
-        extras,
-        args.extra_weight,
-        tuple(args.c or (2.0, 4.0, 8.0, 16.0)),
-        text_only_copies=args.text_only_copies,
-        log=log,
-    )
+    try:
+        engine, report = train(
+            root,
+            settings,
+            extras,
+            args.extra_weight,
+            tuple(args.c or DEFAULT_C_GRID),
+            text_only_copies=args.text_only_copies,
+            log=log,
+            share_duplicates=args.share_duplicates,
+        )
+    except (DatasetsMissing, DatasetError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     commercial = "rusentiment" not in extras
     metadata = {
         "version": MODEL_VERSION,
@@ -420,7 +358,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         **report,
     }
     metadata["selfcheck"] = selfcheck(engine)
-    save_model(args.output, engine.coef_t.T, engine.intercept, engine.classes, settings, metadata)
+    save_model(
+        args.output, engine.coef_t.T, engine.intercept, engine.classes, settings, metadata, engine.lexicon
+    )
     summary = {k: metadata[k] for k in ("hyperparameters", "dev", "train_seconds", "training_rows")}
     size = sum(f.stat().st_size for f in args.output.iterdir())
     summary["artifact_bytes"] = size

@@ -143,10 +143,12 @@ class TransformersEngine:
         batch_size: int = 32,
         max_length: int | None = None,
         quantize: bool = False,
+        threads: int | None = None,
     ):
         import torch
 
-        torch.set_num_threads(os.cpu_count() or 1)
+        # torch's threads are process-wide: the last engine built decides.
+        torch.set_num_threads(threads or os.cpu_count() or 1)
         self.model_name = model
         self.batch_size = batch_size
         self.tokenizer, self.model = _load_pretrained(model)
@@ -157,7 +159,8 @@ class TransformersEngine:
             self.model.config.pad_token_id = self.tokenizer.pad_token_id
         self.label_of_index = map_labels(self.model.config.id2label, labels)
         self.labels = [ours for ours in LABELS if ours in self.label_of_index.values()]
-        self.max_length = max_length or self._model_max_length()
+        # A longer max_length than the model has positions for would crash in the embeddings.
+        self.max_length = min(max_length, self._position_limit()) if max_length else self._model_max_length()
         if quantize:
             self.model = _quantize_int8(self.model, model)
         self.quantized = quantize
@@ -170,8 +173,9 @@ class TransformersEngine:
             config.model,
             labels=dict(config.labels),
             batch_size=config.batch_size,
-            max_length=getattr(config, "max_length", None),
-            quantize=bool(getattr(config, "quantize", False)),
+            max_length=config.max_length,
+            quantize=config.quantize,
+            threads=config.threads,
         )
 
     def _model_max_length(self) -> int:
@@ -179,12 +183,17 @@ class TransformersEngine:
         tokenizer_limit = getattr(self.tokenizer, "model_max_length", None)
         if isinstance(tokenizer_limit, int) and 0 < tokenizer_limit < 100_000:
             limits.append(tokenizer_limit)
+        limits.append(self._position_limit())
+        return min(limits)
+
+    def _position_limit(self) -> int:
+        """Tokens the model has position embeddings for (a large number when it does not say)."""
         positions = getattr(self.model.config, "max_position_embeddings", None)
         if isinstance(positions, int) and positions > 0:
             # RoBERTa-style models reserve two positions for the padding offset.
             offset = 2 if "roberta" in str(getattr(self.model.config, "model_type", "")) else 0
-            limits.append(positions - offset)
-        return min(limits)
+            return positions - offset
+        return 1_000_000
 
     def predict_proba(self, texts: Sequence[Any]) -> list[dict[str, float]]:
         """Per text, the probability of each of our labels the model can produce."""
