@@ -3,7 +3,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: setup demo test lint services dashboard clean
+.PHONY: setup demo test lint services browser screenshots dashboard clean
 
 setup: $(VENV)/.installed
 
@@ -22,13 +22,21 @@ dashboard: setup
 services:
 	bash scripts/services.sh
 
-test: setup services
+# Debian's Chromium for the browser test and the screenshots (apt-get when missing; never a download).
+browser:
+	bash scripts/browser.sh
+
+test: setup services browser
 	$(BIN)/python -m pytest -q
 
 lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+# docs/*.png from the demo data: needs `make demo` first.
+screenshots: setup browser
+	$(BIN)/python scripts/screenshot.py --database sqlite:///data/demo.db --out docs
 
 clean:
 	rm -rf $(VENV) data .pytest_cache

@@ -15,6 +15,9 @@ from typing import Annotated, Any
 
 import typer
 
+from monitor.cli_report import report_app
+from monitor.cli_sentiment import sentiment_app
+from monitor.cli_user import user_app
 from monitor.config import Config, load_config
 from monitor.errors import BrandpulseError
 
@@ -24,6 +27,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.add_typer(report_app, name="report")
+app.add_typer(sentiment_app, name="sentiment")
+app.add_typer(user_app, name="user")
 log = logging.getLogger("brandpulse")
 
 ConfigOption = Annotated[
@@ -138,6 +144,7 @@ def _crawl_row(report: Any) -> dict[str, Any]:
         "new": report.new_items,
         "updated": report.updated,
         "grouped": report.grouped,
+        "queued": report.queued,
         "warnings": len(report.warnings),
         "error": report.error or "",
     }
@@ -215,6 +222,64 @@ def run(
 
 
 @app.command()
+def worker(
+    config: ConfigOption = DEFAULT_CONFIG,
+    source: Annotated[
+        list[str] | None,
+        typer.Option("--source", "-s", help="Only this source (repeatable); default: every distributed one."),
+    ] = None,
+    idle_timeout: Annotated[
+        str | None,
+        typer.Option(
+            help="Exit after this long with nothing to fetch (90s, 5m; 0 = never). "
+            "Default: distributed.idle_timeout."
+        ),
+    ] = None,
+    fmt: FormatOption = Fmt.table,
+) -> None:
+    """Crawl the `distributed: true` site sources from the shared Redis queue and store what is found.
+
+    Start one on each crawling machine, with the same REDIS_URL and DATABASE_URL on all of them.
+
+    `brandpulse crawl` or `run` queue each round's start pages; Ctrl-C finishes the pages in flight.
+
+    Example: REDIS_URL=redis://queue.internal:6379/0 brandpulse worker --idle-timeout 5m
+    """
+    from monitor.config import SiteSource, parse_timeout
+    from monitor.worker import run_worker
+
+    cfg, sessions = _open(config)
+    if source:
+        chosen = [cfg.source(name) for name in source]
+    else:
+        chosen = [s for s in cfg.sources if isinstance(s, SiteSource) and s.distributed and s.enabled]
+    sites = [s for s in chosen if isinstance(s, SiteSource)]
+    if len(sites) != len(chosen):
+        raise typer.BadParameter("only site sources can be distributed", param_hint="--source")
+    try:
+        timeout = cfg.distributed.idle_timeout if idle_timeout is None else parse_timeout(idle_timeout)
+    except ValueError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--idle-timeout") from None
+    reports = run_worker(cfg, sessions, sites, timeout)
+    emit([_worker_row(r) for r in reports], fmt)
+    if any(r.error for r in reports):
+        raise typer.Exit(1)
+
+
+def _worker_row(report: Any) -> dict[str, Any]:
+    return {
+        "source": report.source,
+        "pages": report.pages_ok,
+        "failed": report.pages_failed,
+        "items": report.items,
+        "new": report.new_items,
+        "updated": report.updated,
+        "warnings": report.warnings,
+        "error": report.error or "",
+    }
+
+
+@app.command()
 def match(
     input: Annotated[Path, typer.Option("--input", "-i", help="CSV with a 'text' column.")],
     output: Annotated[Path, typer.Option("--output", "-o", help="CSV to write: row, brand, span, ...")],
@@ -250,6 +315,70 @@ def health(config: ConfigOption = DEFAULT_CONFIG, fmt: FormatOption = Fmt.table)
     emit(rows, fmt)
 
 
+class DigestKind(StrEnum):
+    daily = "daily"
+    weekly = "weekly"
+
+
+@app.command()
+def bot(
+    config: ConfigOption = DEFAULT_CONFIG,
+    once: Annotated[bool, typer.Option(help="Handle what is waiting, then exit.")] = False,
+) -> None:
+    """Answer the alert buttons («Беру в работу», «Не релевантно») by long polling Telegram.
+
+    A press sets the mention's status (in_progress / ignored), as the dashboard would. Needs
+    TELEGRAM_BOT_TOKEN; only chats named in spiders.yaml are obeyed. Ctrl-C stops it.
+
+    Example: brandpulse bot --config spiders.yaml
+    """
+    import os
+
+    from alerts.bot import BotApi, BotApiError, allowed_chat_ids, poll_once, run_bot
+    from monitor.errors import ConfigError
+    from monitor.scheduler import stop_on_signals
+    from monitor.secrets import TELEGRAM_API_BASE, TELEGRAM_BOT_TOKEN, secret
+
+    token = secret(TELEGRAM_BOT_TOKEN)
+    if token is None:
+        raise ConfigError(f"{TELEGRAM_BOT_TOKEN} is not set: the bot needs the alert bot's token")
+    cfg, sessions = _open(config)
+    api = BotApi(token, os.environ.get(TELEGRAM_API_BASE) or cfg.alerts.telegram.api_base)
+    allowed = allowed_chat_ids(cfg)
+    if once:
+        try:
+            handled = poll_once(sessions, api, allowed, poll_timeout=0)
+        except BotApiError as exc:
+            raise ConfigError(f"bot: {exc}") from None
+        typer.echo(f"{handled} updates handled")
+        return
+    stop = threading.Event()
+    stop_on_signals(stop)
+    log.info("bot: answering alert buttons for %d chats; Ctrl-C to stop", len(allowed))
+    run_bot(sessions, api, allowed, stop)
+    log.info("stopped")
+
+
+@app.command()
+def digest(
+    config: ConfigOption = DEFAULT_CONFIG,
+    kind: Annotated[
+        DigestKind,
+        typer.Option(help="daily: yesterday; weekly: the seven days before the digest's weekday."),
+    ] = DigestKind.daily,
+    dry_run: Annotated[bool, typer.Option(help="Print the digest; queue and send nothing.")] = False,
+) -> None:
+    """Build the latest daily or weekly digest now and send it to its chats (once per period).
+
+    Example: brandpulse digest --kind weekly --dry-run
+    """
+    from alerts.digests import digest_command
+
+    cfg, sessions = _open(config)
+    for line in digest_command(cfg, sessions, kind.value, dry_run):
+        typer.echo(line)
+
+
 @app.command()
 def demo(
     data_dir: Annotated[Path, typer.Option(help="Where the demo database goes (recreated each run).")] = Path(
@@ -275,16 +404,27 @@ def dashboard(
     port: Annotated[int, typer.Option(help="Port for the dashboard.")] = 8501,
     address: Annotated[
         str,
-        typer.Option(help="Address to listen on; 127.0.0.1 keeps it on this machine (it has no login yet)."),
+        typer.Option(
+            help="Address to listen on. Without users (`brandpulse user add`) only 127.0.0.1 is allowed, "
+            "in a labelled demo mode with no login."
+        ),
     ] = "127.0.0.1",
 ) -> None:
-    """Open the Streamlit dashboard (inbox, trends, health).
+    """Open the Streamlit dashboard (inbox, trends, health) behind the staff login.
 
     Example: brandpulse dashboard --database sqlite:///data/demo.db
     """
     import os
+    from importlib.util import find_spec
 
-    import dashboard as dashboard_module
+    from monitor.auth import is_local_address, load_users
+
+    configured = load_config(config).dashboard.users_file if config.exists() else None
+    if not load_users(configured) and not is_local_address(address):
+        raise BrandpulseError(
+            f"no dashboard users, so it may listen on 127.0.0.1 only, not {address}: "
+            "add one with `brandpulse user add NAME --file users.txt` and set BRANDPULSE_USERS_FILE"
+        )
 
     env = dict(os.environ)
     if database:
@@ -295,7 +435,8 @@ def dashboard(
         "-m",
         "streamlit",
         "run",
-        dashboard_module.__file__,
+        # Found, not imported: Streamlit runs it in its own process.
+        str(getattr(find_spec("dashboard"), "origin", "dashboard.py")),
         "--server.port",
         str(port),
         "--server.address",
@@ -304,6 +445,11 @@ def dashboard(
         "true",
         "--browser.gatherUsageStats",
         "false",
+        # A server, not a development session: no source watching, no Deploy button.
+        "--server.fileWatcherType",
+        "none",
+        "--client.toolbarMode",
+        "viewer",
     ]
     raise typer.Exit(subprocess.call(command, env=env))
 

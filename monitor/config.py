@@ -159,6 +159,9 @@ class SiteSource(SourceBase):
     obey_robots: bool = True
     # Scrapy's download delay in seconds; AutoThrottle adapts from there.
     delay: float = Field(default=1.0, ge=0)
+    # Crawled by `brandpulse worker` processes sharing a Redis queue (see `distributed:`);
+    # `crawl` and `run` then only queue its start pages for them.
+    distributed: bool = False
 
     @model_validator(mode="after")
     def _has_somewhere_to_start(self) -> SiteSource:
@@ -183,19 +186,189 @@ class AlertRule(StrictModel):
     sources: list[str] = []
     min_negative_score: float = Field(default=0.7, ge=0, le=1)
     min_reach: int = Field(default=0, ge=0)
+    # Likes + reposts + comments the post must have (when the source tells them).
+    min_engagement: int = Field(default=0, ge=0)
     # Empty = alerts.telegram.chat_ids.
     chat_ids: list[ChatId] = []
+    # Spike alerts (alerts/spikes.py): an hour's volume far above the same hour on earlier days.
+    spikes: bool = False
+    spike_metrics: list[Literal["negative", "total"]] = Field(default=["negative", "total"], min_length=1)
+    # Fewer mentions than this in an hour is never a spike.
+    spike_min_count: int = Field(default=5, ge=1)
+    # After a spike alert for a brand, this rule stays quiet about that brand for this long.
+    spike_cooldown: Duration = 6 * 3600
+    # Days of the same hour that make the baseline, and how many are needed before any alert.
+    spike_baseline_days: int = Field(default=14, ge=1, le=90)
+    spike_min_history_days: int = Field(default=3, ge=1)
+
+    @field_validator("spike_cooldown", mode="before")
+    @classmethod
+    def _cooldown_duration(cls, value: Any) -> int:
+        return parse_duration(value)
+
+    @model_validator(mode="after")
+    def _history_fits_the_window(self) -> AlertRule:
+        if self.spike_min_history_days > self.spike_baseline_days:
+            raise ValueError("spike_min_history_days cannot exceed spike_baseline_days")
+        return self
+
+
+_HH_MM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+def _duration_or_off(value: Any) -> int:
+    """A duration, or 0 / "0" / "off" for a feature that is turned off."""
+    if value is False or str(value).strip().lower() in ("0", "0s", "off"):
+        return 0
+    return parse_duration(value)
+
+
+class QuietHours(StrictModel):
+    """A nightly pause for a chat: negative alerts wait (never dropped) and come as one digest after it."""
+
+    # Local times HH:MM in `timezone`; a start later than the end spans midnight (23:00 → 08:00).
+    start: str
+    end: str
+    timezone: str = "Europe/Moscow"
+    # Urgent alerts (reach ≥ 10,000) go out at once even in quiet hours.
+    urgent_bypass: bool = False
+
+    @field_validator("start", "end")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        if not _HH_MM.match(value):
+            raise ValueError(f"expected a time of day like 23:00, got {value!r}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; expected a name like Europe/Moscow") from None
+        return value
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> QuietHours:
+        if self.start == self.end:
+            raise ValueError("quiet hours start and end at the same time")
+        return self
+
+
+class ChatAlertSettings(StrictModel):
+    """Per-chat overrides of the alert-fatigue settings in `alerts.telegram`; unset = inherited."""
+
+    batch_over: int | None = Field(default=None, ge=1)
+    batch_window: int | None = Field(default=None, gt=0)
+    batch_max_messages: int | None = Field(default=None, ge=1, le=20)
+    cooldown: int | None = Field(default=None, ge=0)
+    quiet_hours: QuietHours | None = None
+    # `quiet_hours: off` in an override turns inherited quiet hours off for this chat.
+    quiet_hours_off: bool = False
+
+    @field_validator("batch_window", mode="before")
+    @classmethod
+    def _window(cls, value: Any) -> int | None:
+        return None if value is None else parse_duration(value)
+
+    @field_validator("cooldown", mode="before")
+    @classmethod
+    def _cooldown(cls, value: Any) -> int | None:
+        return None if value is None else _duration_or_off(value)
 
 
 class TelegramConfig(StrictModel):
     chat_ids: list[ChatId] = []
     # Fake Bot API servers in tests and the demo; TELEGRAM_API_BASE overrides it.
     api_base: str = "https://api.telegram.org"
+    # Alert fatigue (alerts/fatigue.py): more than `batch_over` negative alerts to one chat within
+    # `batch_window` and the rest arrive folded into a digest of at most `batch_max_messages` messages.
+    batch_over: int = Field(default=5, ge=1)
+    batch_window: Duration = 600
+    batch_max_messages: int = Field(default=3, ge=1, le=20)
+    # After a negative alert about a brand, more about that brand in the chat wait this long and come
+    # as one digest; 0 = off.
+    cooldown: int = Field(default=0, ge=0)
+    quiet_hours: QuietHours | None = None
+    # Overrides per chat id (the keys): any of the settings above.
+    per_chat: dict[ChatId, ChatAlertSettings] = {}
+    # «Беру в работу» / «Не релевантно» buttons under negative alerts; `brandpulse bot` answers them.
+    buttons: bool = True
+    # A sender that claimed an alert and died before marking it: another sender retries it after this.
+    claim_lease: Duration = 300
+
+    @field_validator("batch_window", "claim_lease", mode="before")
+    @classmethod
+    def _duration(cls, value: Any) -> int:
+        return parse_duration(value)
+
+    @field_validator("cooldown", mode="before")
+    @classmethod
+    def _cooldown(cls, value: Any) -> int:
+        return _duration_or_off(value)
+
+    @field_validator("per_chat", mode="before")
+    @classmethod
+    def _quiet_hours_off(cls, value: Any) -> Any:
+        # `quiet_hours: off` (YAML false) in an override means "none for this chat".
+        if isinstance(value, dict):
+            value = {
+                chat: (
+                    {**{k: v for k, v in settings.items() if k != "quiet_hours"}, "quiet_hours_off": True}
+                    if isinstance(settings, dict) and settings.get("quiet_hours") is False
+                    else settings
+                )
+                for chat, settings in value.items()
+            }
+        return value
+
+
+_CLOCK_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+class DigestConfig(StrictModel):
+    """A daily or weekly summary (alerts/digests.py) sent to some chats at a local time."""
+
+    kind: Literal["daily", "weekly"]
+    # Local time of day to send, HH:MM, in `timezone`.
+    at: str = "09:00"
+    timezone: str = "Europe/Moscow"
+    # Weekly digests only: the day they go out; they cover the seven days before it.
+    weekday: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = "monday"
+    # Empty = alerts.telegram.chat_ids.
+    chat_ids: list[ChatId] = []
+
+    @field_validator("at")
+    @classmethod
+    def _clock_time(cls, value: str) -> str:
+        if not _CLOCK_TIME.match(value):
+            raise ValueError(f"expected a time of day like 09:00, got {value!r}")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; expected a name like Europe/Moscow") from None
+        return value
 
 
 class AlertsConfig(StrictModel):
     telegram: TelegramConfig = TelegramConfig()
     rules: list[AlertRule] = []
+    digests: list[DigestConfig] = []
+    # A negative alert is urgent (marked, sent first) when its reach is at least `urgent_reach`, or
+    # its engagement grows at least `urgent_engagement_per_hour` since publication.
+    urgent_reach: int = Field(default=10_000, ge=1)
+    urgent_engagement_per_hour: float = Field(default=50, gt=0)
 
 
 class SentimentConfig(StrictModel):
@@ -206,6 +379,12 @@ class SentimentConfig(StrictModel):
     labels: dict[str, Literal["negative", "neutral", "positive"]] = {}
     batch_size: int = Field(default=32, ge=1)
     negative_threshold: float = Field(default=0.5, ge=0, le=1)
+    # transformers only: tokens per text before truncation (empty = the model's own limit, at most 512),
+    # dynamic int8 on the Linear layers (faster on CPU, may cost F1: measure first), and torch
+    # threads (empty = every core; set it lower when other processes share the machine).
+    max_length: int | None = Field(default=None, ge=1)
+    quantize: bool = False
+    threads: int | None = Field(default=None, ge=1)
 
 
 class StorageConfig(StrictModel):
@@ -220,12 +399,48 @@ class StorageConfig(StrictModel):
         return url
 
 
+class DistributedConfig(StrictModel):
+    """Where `brandpulse worker`s share the request queue and duplicate filter of `distributed` sites."""
+
+    # The environment variable holding the Redis URL (it may carry a password, so it is never
+    # written here); unset = redis://127.0.0.1:6379/0.
+    redis_url_env: str = Field(default="REDIS_URL", pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
+    # Every Redis key starts with it: <key_prefix>:<source>:requests and :dupefilter.
+    key_prefix: str = Field(default="brandpulse", min_length=1, pattern=r"^[\w.\-:]+$")
+    # A worker with nothing to fetch for this long exits; 0 = never (a long-running service).
+    idle_timeout: int = Field(default=0, ge=0)
+
+    @field_validator("idle_timeout", mode="before")
+    @classmethod
+    def _duration_or_zero(cls, value: Any) -> int:
+        return parse_timeout(value)
+
+
+def parse_timeout(value: Any) -> int:
+    """Like parse_duration, but 0 (never) is allowed."""
+    if not isinstance(value, bool) and str(value).strip() in ("0", "0.0", "0s"):
+        return 0
+    return parse_duration(value)
+
+
+class DashboardConfig(StrictModel):
+    # `name:role:hash` lines written by `brandpulse user add`; BRANDPULSE_USERS_FILE overrides it.
+    # A path, never the passwords: the hashes stay out of this file.
+    users_file: str | None = None
+    # The dashboard's language until a user picks another in the sidebar.
+    language: Literal["ru", "en"] = "ru"
+    # Mentions per inbox page.
+    page_size: int = Field(default=25, ge=5, le=200)
+
+
 class Config(StrictModel):
     brands: list[BrandConfig] = Field(min_length=1)
     sources: list[SourceConfig] = []
     alerts: AlertsConfig = AlertsConfig()
     sentiment: SentimentConfig = SentimentConfig()
     storage: StorageConfig = StorageConfig()
+    dashboard: DashboardConfig = DashboardConfig()
+    distributed: DistributedConfig = DistributedConfig()
 
     @model_validator(mode="after")
     def _names_are_unique_and_known(self) -> Config:

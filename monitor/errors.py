@@ -4,6 +4,7 @@ BrandpulseError
 ├── ConfigError          spiders.yaml unreadable or invalid (file, key path, line)
 ├── StorageError         database unreachable or path unwritable
 ├── InputError           a CSV or other user file is unusable (file, column)
+├── PermissionDenied     a read-only (viewer) user asked for a change
 └── SourceError          a crawl of one source failed; the others go on
     ├── SourceUnavailable    network error, timeout, 5xx after retries
     ├── SourceAuthError      bad or missing token, private/closed community
@@ -27,6 +28,10 @@ class StorageError(BrandpulseError):
 
 
 class InputError(BrandpulseError):
+    pass
+
+
+class PermissionDenied(BrandpulseError):
     pass
 
 

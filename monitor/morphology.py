@@ -239,3 +239,12 @@ def known_words(rest: str) -> bool:
             for start in range(end)
         )
     return ok[len(rest)] and _CYRILLIC.search(rest) is not None
+
+
+@functools.lru_cache(maxsize=100_000)
+def normal_form(folded: str) -> str:
+    """The dictionary form of a folded word by its most probable parse (обсчитали -> обсчитать);
+    words that are not Russian, or too long to be words, come back as they are."""
+    if not _lemmatizable(folded):
+        return folded
+    return fold(_morph().parse(folded)[0].normal_form)

@@ -11,19 +11,22 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from alerts.digests import queue_due_digests
 from alerts.health import queue_health_alerts
-from alerts.outbox import DeliveryReport, enqueue_negative, send_pending
+from alerts.outbox import DeliveryReport, Pacer, enqueue_negative, send_pending
 from alerts.rules import ScoredMention, decide
 from alerts.senders import Sender
+from alerts.spike_alerts import queue_spike_alerts
 from crawlers.base import Crawler
 from monitor import store
 from monitor.clock import utcnow
-from monitor.config import Config, SourceConfig
+from monitor.config import Config, SiteSource, SourceConfig
 from monitor.db.models import Item, Mention, Sentiment, Source, Workflow
 from monitor.errors import SourceError
 from monitor.matching import BrandMatcher
@@ -39,6 +42,8 @@ class CrawlReport:
     new_items: int = 0
     updated: int = 0
     grouped: int = 0
+    # Distributed sources: start pages queued for the workers (see `seed`).
+    queued: int = 0
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
 
@@ -63,14 +68,20 @@ class Pipeline:
         crawlers: dict[str, Crawler[Any]] | None = None,
         engine: SentimentEngine | None = None,
         sender: Sender | None = None,
+        pacer: Pacer | None = None,
     ):
         self.config = config
         self.sessions = sessions
         self._crawlers = crawlers
         self._engine = engine
         self._sender = sender
+        # Lives as long as the pipeline: Telegram's rates (and a 429's pause) hold across deliveries.
+        self.pacer = pacer or Pacer()
         self.matcher = BrandMatcher.from_config(config.brands)
         self._brands = {brand.name: brand for brand in config.brands}
+        self._spikes_checked = False
+        # "Baseline too short" is worth one log line per brand, not one per cycle.
+        self._short_history_logged: set[str] = set()
 
     # Built on first use: a `match`-only run never loads a model or opens a socket.
     @property
@@ -104,6 +115,8 @@ class Pipeline:
 
     def crawl(self, source: SourceConfig) -> CrawlReport:
         """Fetch what is new at one source and store it with its cursor in one transaction."""
+        if isinstance(source, SiteSource) and source.distributed:
+            return self.seed(source)
         report = CrawlReport(source.name)
         crawler = self.crawlers.get(source.type)
         if crawler is None:
@@ -138,6 +151,31 @@ class Pipeline:
         report.updated = saved.updated
         report.grouped = saved.grouped
         report.warnings = list(batch.warnings)
+        return report
+
+    def seed(self, source: SiteSource) -> CrawlReport:
+        """A distributed source is crawled by `brandpulse worker`s: here its round only starts, with
+        its start pages queued in Redis. Its items, cursor and health come from the workers' saves."""
+        from crawlers.sites.distributed import seed
+
+        report = CrawlReport(source.name)
+        try:
+            result = seed(source, self.config.brands, self.config.distributed)
+        except SourceError as exc:
+            report.error = str(exc)
+            log.error("%s", report.error)
+            self._record_failure(source, report.error)
+            return report
+        report.queued = result.queued
+        if result.still_queued:
+            # Not an error: a big round outlasting the interval. Persisting, it means no worker runs.
+            report.warnings.append(
+                f"{source.name}: the last round still has {result.still_queued} pages queued "
+                "(are workers running?); no new round started"
+            )
+            log.warning("%s", report.warnings[-1])
+        else:
+            log.info("%s: queued %d start pages for the workers", source.name, result.queued)
         return report
 
     def _record_failure(self, source: SourceConfig, error: str) -> None:
@@ -239,24 +277,57 @@ class Pipeline:
             reach=item.reach,
             engagement=item.engagement,
         )
-        decisions = decide(scored, self.config)
+        decisions = decide(scored, self.config, utcnow())
         if not decisions:
             return 0
         # A repost or copy of a post already alerted on (same dedup group) is not alerted again.
         return enqueue_negative(session, scored, decisions, group_id=item.group_id)
 
     def deliver_alerts(self) -> DeliveryReport:
-        return send_pending(self.sessions, self.sender)
+        return send_pending(
+            self.sessions, self.sender, telegram=self.config.alerts.telegram, pacer=self.pacer
+        )
 
-    def process(self) -> ProcessReport:
+    def process(self, now: datetime | None = None) -> ProcessReport:
         """Everything after crawling: match, score, queue and deliver alerts."""
         report = ProcessReport()
         report.matched_items, report.mentions = self.match_pending()
         report.scored, report.alerts_queued = self.score_pending()
+        now = now or utcnow()
         with self.sessions.begin() as session:
-            report.alerts_queued += queue_health_alerts(session, self.config)
+            report.alerts_queued += queue_health_alerts(session, self.config, now)
+        # Volumes change only with new mentions: an idle cycle skips the spike check.
+        if report.scored or not self._spikes_checked:
+            report.alerts_queued += self.queue_spikes(now)
+        report.alerts_queued += self.queue_digests(now)
         report.delivery = self.deliver_alerts()
         return report
+
+    def queue_spikes(self, now: datetime) -> int:
+        """Spike alerts (alerts/spike_alerts.py); a failure is logged and delivery goes on."""
+        try:
+            with self.sessions.begin() as session:
+                spikes = queue_spike_alerts(session, self.config, now)
+        except Exception:
+            log.exception("spike check failed; it runs again with the next new mentions")
+            return 0
+        self._spikes_checked = True
+        for brand, (days, need) in spikes.short_history.items():
+            if brand not in self._short_history_logged:
+                self._short_history_logged.add(brand)
+                log.info("no spike alerts for %s yet: baseline too short (%d of %d days)", brand, days, need)
+        for spike in spikes.spikes:
+            log.info("spike: %s", spike)
+        return spikes.queued
+
+    def queue_digests(self, now: datetime) -> int:
+        """Daily and weekly digests that are due (alerts/digests.py)."""
+        try:
+            with self.sessions.begin() as session:
+                return queue_due_digests(session, self.config, now)
+        except Exception:
+            log.exception("queueing the digests failed; they are tried again next cycle")
+            return 0
 
     def crawl_all(self, sources: Iterable[SourceConfig] | None = None) -> list[CrawlReport]:
         chosen = [s for s in (sources or self.config.sources) if s.enabled]

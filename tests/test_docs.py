@@ -41,7 +41,10 @@ MODELS = [
     cfg.SiteFields,
     cfg.AlertRule,
     cfg.AlertsConfig,
+    cfg.DigestConfig,
     cfg.TelegramConfig,
+    cfg.QuietHours,
+    cfg.ChatAlertSettings,
     cfg.SentimentConfig,
     cfg.StorageConfig,
 ]

@@ -18,6 +18,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from monitor.db.text_search import SQLITE_FOLD_FUNCTION, fold
 from monitor.errors import StorageError
 from monitor.secrets import mask_url_password
 
@@ -168,6 +169,7 @@ def _prepare_sqlite_file(url: URL) -> None:
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:
+    dbapi_connection.create_function(SQLITE_FOLD_FUNCTION, 1, fold, deterministic=True)
     cursor = dbapi_connection.cursor()
     try:
         # WAL: the dashboard reads while a crawl writes. Foreign keys are off by default in SQLite.

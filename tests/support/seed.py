@@ -20,6 +20,12 @@ class Post:
     competitor: bool = False
     group: int | None = None  # posts with the same number share a dedup group
     status: str = "new"
+    # Workflow and timing details, for response-time and trends tests.
+    collected_at: datetime | None = None  # default: now, as when crawled
+    first_response_at: datetime | None = None
+    resolved_at: datetime | None = None
+    assignee: str | None = None
+    author: str | None = None  # default: "Автор <n>"
 
 
 def seed(session: Session, posts: list[Post]) -> list[int]:
@@ -46,10 +52,12 @@ def seed(session: Session, posts: list[Post]) -> list[int]:
             url=f"https://example.ru/{n}",
             canonical_url=f"https://example.ru/{n}",
             text=post.text,
-            author=f"Автор {n}",
+            author=post.author or f"Автор {n}",
             published_at=post.published_at,
             group=group,
         )
+        if post.collected_at is not None:
+            item.collected_at = post.collected_at
         mention = Mention(
             brand=post.brand,
             is_competitor=post.competitor,
@@ -57,7 +65,12 @@ def seed(session: Session, posts: list[Post]) -> list[int]:
             span_end=max(start, 0) + len(post.brand),
             matched_text=post.brand,
         )
-        mention.workflow = Workflow(status=post.status)
+        mention.workflow = Workflow(
+            status=post.status,
+            assignee=post.assignee,
+            first_response_at=post.first_response_at,
+            resolved_at=post.resolved_at,
+        )
         if post.label:
             mention.sentiment = Sentiment(label=post.label, score=0.9, model="test")
         item.mentions.append(mention)

@@ -1,0 +1,99 @@
+"""Tables as files: CSV and XLSX of what a dashboard page shows (the inbox view, trends, response
+times). Pure: rows in, bytes out, so the download buttons have nothing to test but a click.
+
+Post texts and author names are user input: a cell starting with "=", "+", "-" or "@" would run as a
+formula when the file is opened in Excel or LibreOffice, so such cells are written as plain text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, tzinfo
+
+Cell = str | int | float | bool | datetime | date | None
+
+# What spreadsheet programs read as the start of a formula (also after a tab or carriage return).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# Control characters an XLSX file cannot hold.
+_ILLEGAL_XML = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_SHEET_NAME_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+
+
+@dataclass(frozen=True)
+class Table:
+    """A named table: the sheet of an XLSX file, or one CSV file."""
+
+    title: str
+    columns: Sequence[str]
+    rows: Sequence[Sequence[Cell]]
+
+
+def _text_cell(value: str) -> str:
+    return "'" + value if value.startswith(_FORMULA_START) else value
+
+
+def _plain(value: Cell, tz: tzinfo | None) -> Cell:
+    """Spreadsheets know no time zones: datetimes become naive local times."""
+    if isinstance(value, datetime):
+        return (value.astimezone(tz) if tz else value).replace(tzinfo=None)
+    return value
+
+
+def to_csv(table: Table, tz: tzinfo | None = None) -> bytes:
+    """UTF-8 with a byte-order mark: without it Excel opens Cyrillic as mojibake."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(table.columns)
+    for row in table.rows:
+        cells = (_plain(value, tz) for value in row)
+        writer.writerow(
+            _text_cell(value)
+            if isinstance(value, str)
+            else value.isoformat(sep=" ", timespec="minutes")
+            if isinstance(value, datetime)
+            else value
+            for value in cells
+        )
+    return out.getvalue().encode("utf-8-sig")
+
+
+def _sheet_name(title: str, taken: set[str]) -> str:
+    base = _SHEET_NAME_FORBIDDEN.sub(" ", title).strip()[:31] or "Лист"
+    name, n = base, 2
+    while name.lower() in taken:
+        suffix = f" ({n})"
+        name, n = base[: 31 - len(suffix)] + suffix, n + 1
+    taken.add(name.lower())
+    return name
+
+
+def to_xlsx(tables: Sequence[Table], tz: tzinfo | None = None) -> bytes:
+    """One sheet per table, header row bold and frozen."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    workbook = Workbook()
+    workbook.remove(workbook.active)  # type: ignore[arg-type]
+    taken: set[str] = set()
+    for table in tables:
+        sheet = workbook.create_sheet(_sheet_name(table.title, taken))
+        sheet.append(list(table.columns))
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        sheet.freeze_panes = "A2"
+        for row in table.rows:
+            # Control characters XML cannot hold are dropped (openpyxl refuses them).
+            sheet.append([_ILLEGAL_XML.sub("", v) if isinstance(v, str) else _plain(v, tz) for v in row])
+            for cell in sheet[sheet.max_row]:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"  # openpyxl stores "=..." as a formula: force plain text
+        for column, title in zip(sheet.columns, table.columns, strict=False):
+            width = max([len(str(title)), *(len(str(c.value)) for c in column if c.value is not None)])
+            sheet.column_dimensions[column[0].column_letter].width = min(60, width + 2)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()

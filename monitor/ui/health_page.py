@@ -1,0 +1,109 @@
+"""Is the monitor working: each source's last success and error, undelivered alerts per chat,
+and the sentiment model in use."""
+
+from __future__ import annotations
+
+import streamlit as st
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor import store
+from monitor.config import Config
+from monitor.queries import outbox_backlog, sentiment_models
+from monitor.ui.i18n import t
+from monitor.ui.render import local_time, safe_text
+
+
+def render(sessions: sessionmaker[Session], config: Config | None) -> None:
+    _sources(sessions, config)
+    _outbox(sessions)
+    _model(sessions, config)
+
+
+def _sources(sessions: sessionmaker[Session], config: Config | None) -> None:
+    st.subheader(t("health.sources"))
+    if config is None:
+        st.info(t("health.no_config"))
+        return
+    with sessions() as session:
+        report = store.source_health(session, config.sources)
+    if not report:
+        st.info(t("health.no_sources"))
+        return
+    troubled = [h.name for h in report if h.failing or h.silent or h.degraded]
+    if troubled:
+        st.error(t("health.troubled", names=safe_text(", ".join(troubled))))
+    st.dataframe(
+        [
+            {
+                t("health.state"): _state(h),
+                t("health.source"): h.name,
+                t("health.type"): h.type,
+                t("health.last_success"): local_time(h.last_success_at),
+                t("health.last_items"): h.last_items_count,
+                t("health.failures"): h.consecutive_failures,
+                t("health.last_error_at"): local_time(h.last_error_at),
+                t("health.last_error"): h.last_error or "",
+                t("health.last_warning"): h.last_warning or "",
+            }
+            for h in report
+        ],
+        hide_index=True,
+    )
+
+
+def _state(health: store.SourceHealth) -> str:
+    if not health.enabled:
+        return t("health.off")
+    if health.failing:
+        return t("health.failing")
+    if health.silent:
+        return t("health.silent")
+    if health.degraded:
+        return t("health.degraded")
+    return t("health.ok")
+
+
+def _outbox(sessions: sessionmaker[Session]) -> None:
+    st.subheader(t("health.outbox"))
+    with sessions() as session:
+        backlog = outbox_backlog(session)
+    if not backlog:
+        st.success(t("health.outbox_empty"))
+        return
+    st.dataframe(
+        [
+            {
+                t("health.chat"): b.chat_id,
+                t("health.pending"): b.pending,
+                t("health.failed"): b.failed,
+                t("health.oldest"): local_time(b.oldest_pending_at),
+                t("health.last_error"): b.last_error or "",
+            }
+            for b in backlog
+        ],
+        hide_index=True,
+    )
+
+
+def _model(sessions: sessionmaker[Session], config: Config | None) -> None:
+    st.subheader(t("health.model"))
+    if config is not None:
+        engine = config.sentiment.engine
+        model = config.sentiment.model or t("health.shipped_model")
+        st.markdown(t("health.configured_model", engine=engine, model=safe_text(model)))
+    with sessions() as session:
+        models = sentiment_models(session)
+    if not models:
+        st.info(t("health.nothing_scored"))
+        return
+    st.dataframe(
+        [
+            {
+                t("health.model_name"): m.model,
+                t("health.scored"): m.mentions,
+                t("health.last_scored"): local_time(m.last_scored_at),
+            }
+            for m in models
+        ],
+        hide_index=True,
+    )

@@ -1,0 +1,351 @@
+"""The inbox: our brands' mentions newest first, filtered and paged (keyset) in the database, with the
+staff actions (take, status, note, sentiment correction, replied) on one row or on the ticked rows.
+A viewer sees the same rows without any action."""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+import streamlit as st
+from sqlalchemy.orm import Session, sessionmaker
+
+from monitor import actions
+from monitor.auth import Actor
+from monitor.errors import BrandpulseError
+from monitor.queries import (
+    INBOX_COUNT_CAP,
+    LABELS,
+    STATUSES,
+    InboxChoices,
+    InboxCursor,
+    InboxFilter,
+    InboxRow,
+    InboxView,
+    inbox_choices,
+    inbox_count,
+    inbox_view,
+)
+from monitor.ui import downloads
+from monitor.ui.i18n import current_language, duration_text, t
+from monitor.ui.render import DISPLAY_TIMEZONE, duration, highlighted, local_time, safe_link, safe_text
+
+Sessions = sessionmaker[Session]
+
+
+def render(sessions: Sessions, actor: Actor, page_size: int = 25) -> None:
+    filters = _filters(sessions, actor)
+    downloads.inbox_buttons(sessions, filters)
+    position = _position(filters)
+    with sessions() as session:
+        view = inbox_view(session, filters, page_size, after=position.after, before=position.before)
+    total = _count(str(sessions.kw["bind"].url), sessions, filters)
+    page = 1 if view.newer is None else position.page
+    _flash()
+    if actor.can_act:
+        _bulk_bar(sessions, actor, view.rows)
+    matching = f"{INBOX_COUNT_CAP:,}+" if total is None else f"{total:,}"
+    st.caption(
+        t("inbox.shown", count=len(view.rows), page=page)
+        + " · "
+        + t("inbox.matching", total=matching.replace(",", " "))
+    )
+    if not view.rows:
+        st.info(t("inbox.empty"))
+    for row in view.rows:
+        with st.container(border=True):
+            _card(sessions, actor, row)
+    _pager(filters, view, page)
+
+
+@dataclass(frozen=True)
+class _Position:
+    """Which page the inbox shows: the cursor it was reached from, for the filters it was reached with."""
+
+    filters: InboxFilter
+    after: InboxCursor | None = None
+    before: InboxCursor | None = None
+    page: int = 1
+
+
+def _position(filters: InboxFilter) -> _Position:
+    position = st.session_state.get("inbox_position")
+    # Other filters, other pages: back to the newest.
+    if not isinstance(position, _Position) or position.filters != filters:
+        return _Position(filters)
+    return position
+
+
+def _pager(filters: InboxFilter, view: InboxView, page: int) -> None:
+    """Newer / older instead of page numbers: each page seeks from the row next to it (keyset
+    paging), so deep pages stay fast and new mentions never shift what the older pages hold."""
+    newer, older = st.columns(2)
+    newer.button(
+        t("inbox.newer"),
+        key="inbox-newer",
+        disabled=view.newer is None,
+        on_click=_go,
+        args=(_Position(filters, before=view.newer, page=max(page - 1, 1)),),
+    )
+    older.button(
+        t("inbox.older"),
+        key="inbox-older",
+        disabled=view.older is None,
+        on_click=_go,
+        args=(_Position(filters, after=view.older, page=page + 1),),
+    )
+
+
+def _go(position: _Position) -> None:
+    st.session_state["inbox_position"] = position
+
+
+def _filters(sessions: Sessions, actor: Actor) -> InboxFilter:
+    choices = _choices(str(sessions.kw["bind"].url), sessions)
+    own = [brand for brand, competitor in choices.brands if not competitor]
+    with st.sidebar:
+        brands = st.multiselect(
+            t("filter.brands"),
+            [b for b, _ in choices.brands],
+            default=own,
+            key="f_brands",
+            placeholder=t("filter.any"),
+        )
+        sentiments = st.multiselect(
+            t("filter.sentiment"),
+            list(LABELS),
+            format_func=lambda s: t(f"sentiment.{s}"),
+            key="f_sentiments",
+            placeholder=t("filter.any"),
+        )
+        statuses = st.multiselect(
+            t("filter.status"),
+            list(STATUSES),
+            default=["new", "in_progress"],
+            format_func=lambda s: t(f"status.{s}"),
+            key="f_statuses",
+            placeholder=t("filter.any"),
+        )
+        sources = st.multiselect(
+            t("filter.sources"), choices.sources, key="f_sources", placeholder=t("filter.any")
+        )
+        mine = st.toggle(t("filter.mine"), key="f_mine") if actor.can_act else False
+        search = st.text_input(t("filter.search"), key="f_search")
+        days = st.date_input(t("filter.dates"), value=[], key="f_dates", format="DD.MM.YYYY")
+    since, until = _day_range(days)
+    return InboxFilter(
+        tuple(brands),
+        tuple(sentiments),
+        tuple(statuses),
+        tuple(sources),
+        search=search,
+        assignee=actor.name if mine else None,
+        since=since,
+        until=until,
+    )
+
+
+def _day_range(days: object) -> tuple[datetime | None, datetime | None]:
+    """The picked days, whole days in the display time zone; one day while the second is not picked."""
+    picked = [d for d in (days if isinstance(days, tuple | list) else (days,)) if isinstance(d, date)]
+    if not picked:
+        return None, None
+    first, last = picked[0], picked[-1]
+    start = datetime.combine(first, time(), DISPLAY_TIMEZONE)
+    return start, datetime.combine(last + timedelta(days=1), time(), DISPLAY_TIMEZONE)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _count(database: str, _sessions: Sessions, filters: InboxFilter) -> int | None:
+    # Paging reruns the page; the count (up to a full scan for a rare search word) is taken once
+    # per filters and minute, and again after a staff action (_apply clears it).
+    with _sessions() as session:
+        return inbox_count(session, filters)
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def _choices(database: str, _sessions: Sessions) -> InboxChoices:
+    # Brands and sources change rarely; a minute-old list spares a scan of mentions per click.
+    with _sessions() as session:
+        return inbox_choices(session)
+
+
+def _card(sessions: Sessions, actor: Actor, row: InboxRow) -> None:
+    meta = _meta_line(row)
+    if actor.can_act:
+        pick, text = st.columns([0.04, 0.96], vertical_alignment="center")
+        pick.checkbox(t("inbox.pick"), key=f"pick-{row.mention_id}", label_visibility="collapsed")
+        text.markdown(meta)
+    else:
+        st.markdown(meta)
+    st.markdown(highlighted(row.text, row.span_start, row.span_end), unsafe_allow_html=True)
+    state = _state_line(row)
+    if not actor.can_act:
+        st.caption(state)
+        link = safe_link(row.url, t("inbox.open_original"))
+        if link:
+            st.markdown(link)
+        return
+    link_col, status_col, sentiment_col, take_col, reply_col, note_col = st.columns(
+        [2, 2, 2, 1.3, 1.3, 1.3], vertical_alignment="center"
+    )
+    link_col.markdown(safe_link(row.url, t("inbox.open_original")) or "—")
+    link_col.caption(state)
+    ids = [row.mention_id]
+    # Keys carry the stored value: after any change the widget starts again from the database.
+    status_col.selectbox(
+        t("inbox.status"),
+        list(STATUSES),
+        index=STATUSES.index(row.status),
+        format_func=lambda s: t(f"status.{s}"),
+        key=f"status-{row.mention_id}-{row.status}",
+        label_visibility="collapsed",
+        on_change=_from_widget,
+        args=(sessions, actor, ids, actions.set_status, f"status-{row.mention_id}-{row.status}"),
+    )
+    if row.sentiment is not None:
+        sentiment_col.selectbox(
+            t("inbox.sentiment"),
+            list(LABELS),
+            index=LABELS.index(row.sentiment),
+            format_func=lambda s: t(f"sentiment.{s}"),
+            key=f"sentiment-{row.mention_id}-{row.sentiment}",
+            label_visibility="collapsed",
+            help=t("inbox.sentiment_help"),
+            on_change=_from_widget,
+            args=(
+                sessions,
+                actor,
+                ids,
+                actions.correct_sentiment,
+                f"sentiment-{row.mention_id}-{row.sentiment}",
+            ),
+        )
+    if row.assignee != actor.name:
+        take_col.button(
+            t("inbox.take"),
+            key=f"take-{row.mention_id}",
+            on_click=_apply,
+            args=(sessions, actor, ids, actions.take),
+        )
+    if row.first_response_at is None:
+        reply_col.button(
+            t("inbox.replied"),
+            key=f"replied-{row.mention_id}",
+            help=t("inbox.replied_help"),
+            on_click=_apply,
+            args=(sessions, actor, ids, actions.mark_replied),
+        )
+    with note_col.popover(t("inbox.note")):
+        note_key = f"note-{row.mention_id}-{zlib.crc32((row.note or '').encode())}"
+        st.text_area(t("inbox.note"), value=row.note or "", key=note_key, max_chars=actions.MAX_NOTE_CHARS)
+        st.button(
+            t("inbox.save_note"),
+            key=f"save-note-{row.mention_id}",
+            on_click=_note_from_widget,
+            args=(sessions, actor, ids, note_key),
+        )
+
+
+def _meta_line(row: InboxRow) -> str:
+    score = f" {row.score:.2f}" if row.score is not None else ""
+    copies = f" · {t('inbox.copies', count=row.copies)}" if row.copies > 1 else ""
+    author = safe_text(row.author or t("inbox.no_author"))
+    sentiment = t(f"sentiment.{row.sentiment}" if row.sentiment else "sentiment.none")
+    corrected = (
+        f" ({t('inbox.corrected', model=t(f'sentiment.{row.model_label}'))})" if row.model_label else ""
+    )
+    return (
+        f"**{safe_text(row.brand)}** · {safe_text(row.source)} · {author}"
+        f" · {t('inbox.reach', reach=row.reach)} · {local_time(row.published_at)}"
+        f" · {sentiment}{score}{corrected}{copies}"
+    )
+
+
+def _state_line(row: InboxRow) -> str:
+    """Status, who has it, when staff responded, the note: plain text for a caption."""
+    parts = [t(f"status.{row.status}")]
+    parts.append(t("inbox.assignee", name=row.assignee) if row.assignee else t("inbox.unassigned"))
+    if row.first_response_at and row.published_at:
+        waited = duration_text(*duration(row.first_response_at - row.published_at), current_language())
+        parts.append(t("inbox.responded", duration=waited))
+    if row.note:
+        parts.append(t("inbox.note_shown", note=safe_text(row.note)))
+    return " · ".join(parts)
+
+
+def _bulk_bar(sessions: Sessions, actor: Actor, rows: Sequence[InboxRow]) -> None:
+    picked = [row.mention_id for row in rows if st.session_state.get(f"pick-{row.mention_id}")]
+    if not picked:
+        return
+    with st.container(border=True):
+        st.markdown(t("bulk.picked", count=len(picked)))
+        take, replied, status, apply_status, sentiment, apply_sentiment = st.columns(
+            [1.2, 1.2, 1.6, 1, 1.6, 1], vertical_alignment="bottom"
+        )
+        take.button(
+            t("inbox.take"), key="bulk-take", on_click=_apply, args=(sessions, actor, picked, actions.take)
+        )
+        replied.button(
+            t("inbox.replied"),
+            key="bulk-replied",
+            on_click=_apply,
+            args=(sessions, actor, picked, actions.mark_replied),
+        )
+        status.selectbox(
+            t("inbox.status"), list(STATUSES), format_func=lambda s: t(f"status.{s}"), key="bulk-status"
+        )
+        apply_status.button(
+            t("bulk.apply"),
+            key="bulk-apply-status",
+            on_click=_from_widget,
+            args=(sessions, actor, picked, actions.set_status, "bulk-status"),
+        )
+        sentiment.selectbox(
+            t("inbox.sentiment"),
+            list(LABELS),
+            format_func=lambda s: t(f"sentiment.{s}"),
+            key="bulk-sentiment",
+        )
+        apply_sentiment.button(
+            t("bulk.apply"),
+            key="bulk-apply-sentiment",
+            on_click=_from_widget,
+            args=(sessions, actor, picked, actions.correct_sentiment, "bulk-sentiment"),
+        )
+
+
+# Callbacks run before the script, so the rerun that follows shows the stored result.
+Action = Callable[..., int]
+
+
+def _apply(sessions: Sessions, actor: Actor, ids: list[int], action: Action, *args: Any) -> None:
+    try:
+        with sessions.begin() as session:
+            changed = action(session, actor, ids, *args)
+    except (BrandpulseError, ValueError) as exc:
+        st.session_state["flash"] = ("error", str(exc))
+        return
+    st.session_state["flash"] = ("success", t("inbox.done", count=changed))
+    _count.clear()  # a status or an assignee may have moved mentions in or out of the filters
+    for mention_id in ids:
+        st.session_state.pop(f"pick-{mention_id}", None)
+
+
+def _from_widget(sessions: Sessions, actor: Actor, ids: list[int], action: Action, key: str) -> None:
+    _apply(sessions, actor, ids, action, st.session_state[key])
+
+
+def _note_from_widget(sessions: Sessions, actor: Actor, ids: list[int], key: str) -> None:
+    _apply(sessions, actor, ids, actions.set_note, st.session_state.get(key, ""))
+
+
+def _flash() -> None:
+    flash = st.session_state.pop("flash", None)
+    if flash is None:
+        return
+    kind, message = flash
+    (st.error if kind == "error" else st.success)(message)

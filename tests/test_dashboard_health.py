@@ -1,0 +1,66 @@
+"""The health page: failing and silent sources, the undelivered alerts, the model in use."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from monitor import store
+from monitor.clock import utcnow
+from monitor.db.models import OutboxMessage
+from tests.support.dashboard import log_in, new_app
+
+
+def open_health(app):
+    app.segmented_control(key="page").set_value("health").run()
+    assert not app.exception
+    return app
+
+
+def test_health_flags_a_failing_source_with_its_last_error(dashboard_db, with_users):
+    sessions, _ = dashboard_db
+    with sessions.begin() as session:
+        for _ in range(3):
+            store.record_failure(session, "otzovik", "rss", "HTTP 503 from http://127.0.0.1:9/feed")
+    app = open_health(log_in(new_app(), "masha"))
+    sources = app.dataframe[0].value
+    failing = sources[sources["источник"] == "otzovik"].iloc[0]
+    assert failing["состояние"] == "🔴 ошибки" and failing["ошибок подряд"] == 3
+    assert failing["текст ошибки"] == "HTTP 503 from http://127.0.0.1:9/feed"
+    assert "otzovik" in app.error[0].value
+
+
+def test_health_shows_the_alert_backlog_per_chat(dashboard_db, with_users):
+    sessions, _ = dashboard_db
+    with sessions.begin() as session:
+        session.add(
+            OutboxMessage(
+                kind="negative",
+                dedup_key="negative:1",
+                chat_id="-1001",
+                text="…",
+                status="failed",
+                last_error="Forbidden: bot was blocked by the user",
+                next_attempt_at=utcnow() - timedelta(minutes=5),
+            )
+        )
+    app = open_health(log_in(new_app(), "olga"))
+    backlog = app.dataframe[1].value
+    assert backlog.iloc[0].to_dict() | {"самое старое": None} == {
+        "чат": "-1001",
+        "ждут отправки": 0,
+        "не доставлены": 1,
+        "самое старое": None,
+        "текст ошибки": "Forbidden: bot was blocked by the user",
+    }
+
+
+def test_health_names_the_configured_and_the_scoring_model(dashboard_db, with_users):
+    app = open_health(log_in(new_app(), "olga"))
+    assert "движок `offline`, модель встроенная" in " ".join(m.value for m in app.markdown)
+    models = app.dataframe[-1].value
+    assert list(models["модель"]) == ["test"] and list(models["оценено упоминаний"]) == [3]
+
+
+def test_health_with_every_alert_delivered_says_so(dashboard_db, with_users):
+    app = open_health(log_in(new_app(), "olga"))
+    assert "Все оповещения доставлены." in [s.value for s in app.success]
