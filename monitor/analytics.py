@@ -80,6 +80,25 @@ def effective_label() -> ColumnElement[str]:
     return func.coalesce(Sentiment.override_label, Sentiment.label, "unscored")
 
 
+@dataclass(frozen=True, kw_only=True)
+class SentimentCounts:
+    """Mentions by effective label (see effective_label); keyword-only, so the classes built on it
+    keep their own fields first when constructed."""
+
+    negative: int = 0
+    neutral: int = 0
+    positive: int = 0
+    unscored: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.negative + self.neutral + self.positive + self.unscored
+
+    @property
+    def scored(self) -> int:
+        return self.negative + self.neutral + self.positive
+
+
 def mention_time() -> ColumnElement[datetime]:
     """When a mention happened: its publication, or its collection for sources without dates."""
     return func.coalesce(Item.published_at, Item.collected_at)
@@ -101,20 +120,12 @@ def week_index(moment: ColumnElement[datetime], weeks: Sequence[Week], tz: tzinf
 
 
 @dataclass(frozen=True)
-class BrandWeek:
+class BrandWeek(SentimentCounts):
     """One brand's mentions in one week, by sentiment."""
 
     week: Week
     brand: str
     competitor: bool
-    negative: int = 0
-    neutral: int = 0
-    positive: int = 0
-    unscored: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.negative + self.neutral + self.positive + self.unscored
 
 
 def weekly_volume(session: Session, weeks: Sequence[Week], tz: tzinfo) -> list[BrandWeek]:

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, case, func, literal, select
 from sqlalchemy.orm import Session
 
-from monitor.analytics import effective_label, mention_time
+from monitor.analytics import SentimentCounts, effective_label, mention_time
 from monitor.db.models import Item, Mention, Sentiment, Source
 
 HOUR = timedelta(hours=1)
@@ -164,23 +164,11 @@ def notable_posts(
 
 
 @dataclass(frozen=True)
-class BrandVolume:
+class BrandVolume(SentimentCounts):
     """One brand's mentions in a period, by sentiment."""
 
     brand: str
     competitor: bool
-    negative: int = 0
-    neutral: int = 0
-    positive: int = 0
-    unscored: int = 0
-
-    @property
-    def total(self) -> int:
-        return self.negative + self.neutral + self.positive + self.unscored
-
-    @property
-    def scored(self) -> int:
-        return self.negative + self.neutral + self.positive
 
 
 def period_volume(session: Session, start: datetime, end: datetime) -> list[BrandVolume]:

@@ -23,20 +23,11 @@ from playwright.sync_api import expect, sync_playwright
 
 from monitor.auth import User, hash_password
 from monitor.demo import demo_config_text
+from monitor.ui.chromium import launch_chromium, log_in
 from monitor.ui.i18n import translate
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 # A laptop screen: what a support lead sees without scrolling.
-VIEWPORT = {"width": 1440, "height": 900}
+VIEWPORT_WIDTH, VIEWPORT_HEIGHT = 1440, 900
 TIMEOUT_MS = 60_000
 
 
@@ -67,21 +58,12 @@ def shoot(database: str, out: Path, pages: list[str], scratch: Path) -> None:
     try:
         url = wait_ready(f"http://127.0.0.1:{port}", server)
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch_persistent_context(
-                str(scratch / "profile"),
-                executable_path=CHROMIUM,
-                headless=True,
-                args=CHROMIUM_FLAGS,
-                viewport=VIEWPORT,  # type: ignore[arg-type]
-                locale="ru-RU",
-            )
+            browser = launch_chromium(playwright, scratch / "profile", VIEWPORT_WIDTH, VIEWPORT_HEIGHT)
             page = browser.new_page()
             page.set_default_timeout(TIMEOUT_MS)
             expect.set_options(timeout=TIMEOUT_MS)
             page.goto(url)
-            page.get_by_label(translate("auth.name", "ru")).fill("smm")
-            page.get_by_label(translate("auth.password", "ru")).fill(password)
-            page.get_by_role("button", name=translate("auth.submit", "ru")).click()
+            log_in(page, "smm", password)
             main_area = page.get_by_test_id("stMain")
             expect(main_area.get_by_text(translate("inbox.open_original", "ru")).first).to_be_visible()
             for name in pages:

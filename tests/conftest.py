@@ -21,7 +21,12 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.db.session import open_database, session_factory
 
-pytest_plugins = ["tests.support.servers", "tests.support.dashboard"]
+pytest_plugins = [
+    "tests.support.servers",
+    "tests.support.dashboard",
+    "tests.support.fake_vk",
+    "tests.support.fake_telegram",
+]
 
 # Override with BRANDPULSE_TEST_POSTGRES_URL; otherwise user postgres, then the OS user.
 POSTGRES_URLS = (

@@ -17,12 +17,6 @@ CHAT = "-100500"
 
 
 @pytest.fixture
-def bot():
-    with FakeBotApi() as api:
-        yield api
-
-
-@pytest.fixture
 def mention_id(sessions) -> int:
     with sessions.begin() as session:
         [mention] = seed(session, [Post("В ВкусМаркете обсчитали на кассе", "ВкусМаркет")])

@@ -22,21 +22,12 @@ import pytest
 
 from monitor.db.models import Workflow
 from monitor.db.session import open_database, session_factory
+from monitor.ui.chromium import CHROMIUM, launch_chromium, log_in
 from tests.support.dashboard import CONFIG, users_text
 from tests.support.seed import Post, seed
 
 pytestmark = pytest.mark.slow
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 HOSTILE = "<script>alert(1)</script><b>x</b>"
 POSTS = [
     Post(f"ВкусМаркет обсчитал на кассе {HOSTILE}", "ВкусМаркет", "negative"),
@@ -120,15 +111,8 @@ def page(tmp_path) -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        # A fresh profile per run; playwright passes it as --user-data-dir.
-        browser = playwright.chromium.launch_persistent_context(
-            str(tmp_path / "chromium-profile"),
-            executable_path=CHROMIUM,
-            headless=True,
-            args=CHROMIUM_FLAGS,
-            viewport={"width": 1366, "height": 768},
-            locale="ru-RU",
-        )
+        # A fresh profile per run.
+        browser = launch_chromium(playwright, tmp_path / "chromium-profile", 1366, 768)
         try:
             yield browser.new_page()
         finally:
@@ -155,9 +139,7 @@ def test_staff_logs_in_filters_the_inbox_and_resolves_a_mention(dashboard, page,
     expect.set_options(timeout=TIMEOUT_MS)
     page.goto(dashboard.wait_ready())
 
-    page.get_by_label("Имя пользователя").fill("olga")
-    page.get_by_label("Пароль").fill("olga-secret-1")
-    page.get_by_role("button", name="Войти").click()
+    log_in(page, "olga", "olga-secret-1")
     main = page.get_by_test_id("stMain")
     expect(main.get_by_text("свежий хлеб")).to_be_visible()
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import select
 from typer.testing import CliRunner
 
@@ -16,11 +15,10 @@ from alerts.digests import (
     latest_period,
     queue_due_digests,
 )
-from alerts.senders import TelegramSender
 from monitor.cli import app
 from monitor.config import DigestConfig, parse_config
 from monitor.db.models import OutboxMessage
-from tests.support.fake_telegram import FakeBotApi
+from tests.support.fake_telegram import sender_for
 from tests.support.history import History
 
 CONFIG_YAML = """
@@ -201,17 +199,11 @@ def test_no_digest_for_days_before_monitoring_began(sessions):
 # --- the command ----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def bot():
-    with FakeBotApi() as api:
-        yield api
-
-
 @sqlite_only
 def test_digest_command_sends_now_and_not_twice(sessions, bot):
     with sessions.begin() as session:
         seed_day(History(session))
-    sender = TelegramSender(SecretStr(bot.token), bot.base_url, timeout=5)
+    sender = sender_for(bot)
     first = digest_command(CONFIG, sessions, "daily", dry_run=False, sender=sender, now=NOW)
     again = digest_command(CONFIG, sessions, "daily", dry_run=False, sender=sender, now=NOW)
     assert first[0] == "daily digest for 19.11.2026–19.11.2026: queued for 2 chat(s)"

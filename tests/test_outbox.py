@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 from datetime import timedelta
 
-import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 
@@ -13,23 +12,7 @@ from alerts.outbox import send_pending
 from alerts.senders import ConsoleSender, TelegramSender
 from monitor.clock import utcnow
 from monitor.db.models import OutboxMessage
-from monitor.db.session import open_database, session_factory
-from tests.support.fake_telegram import FakeBotApi
-
-
-@pytest.fixture
-def sessions(database_url):
-    return session_factory(open_database(database_url))
-
-
-@pytest.fixture
-def bot():
-    with FakeBotApi() as api:
-        yield api
-
-
-def sender_for(bot: FakeBotApi) -> TelegramSender:
-    return TelegramSender(SecretStr(bot.token), bot.base_url, timeout=2.0)
+from tests.support.fake_telegram import sender_for
 
 
 def queue(sessions, *chat_ids: str, text: str = "Негатив о <b>ВкусМаркет</b>", priority: int = 0) -> None:

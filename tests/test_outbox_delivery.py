@@ -19,20 +19,10 @@ from alerts.senders import SendResult, TelegramSender
 from monitor.config import QuietHours, TelegramConfig
 from monitor.db.models import Item, ItemGroup, Mention, OutboxMessage, Source
 from monitor.db.session import open_database, session_factory
-from tests.support.fake_telegram import FakeBotApi
+from tests.support.fake_telegram import FakeBotApi, sender_for
 
 CHAT = "-100500"
 DAY = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)  # 15:00 in Moscow
-
-
-@pytest.fixture
-def bot():
-    with FakeBotApi() as api:
-        yield api
-
-
-def sender_for(bot: FakeBotApi) -> TelegramSender:
-    return TelegramSender(SecretStr(bot.token), bot.base_url, timeout=5.0)
 
 
 def no_sleep(_seconds: float) -> None:

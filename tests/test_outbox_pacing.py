@@ -12,21 +12,9 @@ from sqlalchemy import select
 from alerts.outbox import Pacer, send_pending
 from alerts.senders import TelegramSender
 from monitor.db.models import OutboxMessage
-from monitor.db.session import open_database, session_factory
 from tests.support.fake_telegram import FakeBotApi
 
 START = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def sessions(database_url):
-    return session_factory(open_database(database_url))
-
-
-@pytest.fixture
-def bot():
-    with FakeBotApi() as api:
-        yield api
 
 
 class FakeTime:

@@ -5,16 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import func, select
 
-from alerts.senders import TelegramSender
 from monitor.config import parse_config
 from monitor.db.models import Item, Mention, OutboxMessage, Sentiment, Source
 from monitor.db.session import open_database, session_factory
 from monitor.local_server import LocalServer
 from monitor.pipeline import Pipeline
-from tests.support.fake_telegram import FakeBotApi
+from tests.support.fake_telegram import sender_for
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pipeline"
 
@@ -47,16 +45,10 @@ def site():
 
 
 @pytest.fixture
-def bot():
-    with FakeBotApi() as api:
-        yield api
-
-
-@pytest.fixture
 def pipeline(database_url, site, bot):
     config = parse_config(CONFIG.replace("{base}", site.base_url))
     sessions = session_factory(open_database(database_url))
-    sender = TelegramSender(SecretStr(bot.token), bot.base_url, timeout=5)
+    sender = sender_for(bot)
     pipe = Pipeline(config, sessions, sender=sender)
     pipe.register_sources()
     return pipe

@@ -7,16 +7,14 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import select
 
-from alerts.senders import TelegramSender
 from alerts.spike_alerts import queue_spike_alerts
 from monitor import volume
 from monitor.config import parse_config
 from monitor.db.models import OutboxMessage
 from monitor.pipeline import Pipeline
-from tests.support.fake_telegram import FakeBotApi
+from tests.support.fake_telegram import FakeBotApi, sender_for
 from tests.support.history import History
 
 BRAND = "ВкусМаркет"
@@ -67,6 +65,15 @@ def seed_burst(history: History, hour: datetime, n: int = 12) -> None:
     history.mention(BRAND, hour + timedelta(minutes=35), "negative", reach=9_000, text="Просрочка на полке")
     # A repost of the top post: counted once, listed once.
     history.mention(BRAND, hour + timedelta(minutes=36), "negative", reach=30_000, copy_of=top)
+
+
+def seed_spike(session, *burst_hours: datetime, days: int = 14) -> None:
+    """A baseline of `days` days and a burst in each of `burst_hours` (10:00 if none), flushed."""
+    history = History(session)
+    seed_baseline(history, days)
+    for hour in burst_hours or (HOUR,):
+        seed_burst(history, hour)
+    session.flush()
 
 
 # The queueing logic is the same SQL on both backends (the volume tests above it run on both):
@@ -132,10 +139,7 @@ def test_notable_posts_are_the_widest_reach_one_per_dedup_group(sessions):
 
 def test_burst_queues_one_spike_message_per_chat(sessions):
     with sessions.begin() as session:
-        history = History(session)
-        seed_baseline(history)
-        seed_burst(history, HOUR)
-        session.flush()
+        seed_spike(session)
         report = queue_spike_alerts(session, CONFIG, NOW)
         messages = spike_messages(session)
     assert report.queued == 2
@@ -148,10 +152,7 @@ def test_burst_queues_one_spike_message_per_chat(sessions):
 
 def test_spike_message_gives_count_baseline_and_top_three(sessions):
     with sessions.begin() as session:
-        history = History(session)
-        seed_baseline(history)
-        seed_burst(history, HOUR)
-        session.flush()
+        seed_spike(session)
         queue_spike_alerts(session, CONFIG, NOW)
         text = spike_messages(session)[0].text
     assert f"Всплеск негатива: {BRAND}" in text
@@ -167,10 +168,7 @@ def test_spike_message_gives_count_baseline_and_top_three(sessions):
 @sqlite_only
 def test_same_spike_is_not_queued_twice(sessions):
     with sessions.begin() as session:
-        history = History(session)
-        seed_baseline(history)
-        seed_burst(history, HOUR)
-        session.flush()
+        seed_spike(session)
         queue_spike_alerts(session, CONFIG, NOW)
         again = queue_spike_alerts(session, CONFIG, NOW + timedelta(minutes=15))
     assert again.queued == 0
@@ -179,11 +177,7 @@ def test_same_spike_is_not_queued_twice(sessions):
 @sqlite_only
 def test_spike_going_on_next_hour_waits_for_the_cooldown(sessions):
     with sessions.begin() as session:
-        history = History(session)
-        seed_baseline(history)
-        seed_burst(history, HOUR)
-        seed_burst(history, HOUR + H)
-        session.flush()
+        seed_spike(session, HOUR, HOUR + H)
         queue_spike_alerts(session, CONFIG, NOW)
         assert queue_spike_alerts(session, CONFIG, NOW + H).queued == 0
         assert len(spike_messages(session)) == 2
@@ -191,11 +185,7 @@ def test_spike_going_on_next_hour_waits_for_the_cooldown(sessions):
 
 def test_spike_after_the_cooldown_alerts_again(sessions):
     with sessions.begin() as session:
-        history = History(session)
-        seed_baseline(history)
-        seed_burst(history, HOUR)
-        seed_burst(history, HOUR + 7 * H)
-        session.flush()
+        seed_spike(session, HOUR, HOUR + 7 * H)
         queue_spike_alerts(session, CONFIG, NOW)
         later = queue_spike_alerts(session, CONFIG, NOW + 7 * H)
         keys = [m.dedup_key for m in spike_messages(session)]
@@ -206,10 +196,7 @@ def test_spike_after_the_cooldown_alerts_again(sessions):
 @sqlite_only
 def test_short_history_queues_nothing_and_says_how_short(sessions):
     with sessions.begin() as session:
-        history = History(session)
-        seed_baseline(history, days=2)
-        seed_burst(history, HOUR)
-        session.flush()
+        seed_spike(session, days=2)
         report = queue_spike_alerts(session, CONFIG, NOW)
         assert spike_messages(session) == []
     assert report.queued == 0
@@ -220,24 +207,15 @@ def test_short_history_queues_nothing_and_says_how_short(sessions):
 def test_rules_without_spikes_queue_nothing(sessions):
     config = parse_config(CONFIG.model_dump_json().replace('"spikes":true', '"spikes":false'))
     with sessions.begin() as session:
-        history = History(session)
-        seed_baseline(history)
-        seed_burst(history, HOUR)
-        session.flush()
+        seed_spike(session)
         assert queue_spike_alerts(session, config, NOW).queued == 0
 
 
 # --- end to end -----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def bot():
-    with FakeBotApi() as api:
-        yield api
-
-
 def pipeline_for(sessions, bot: FakeBotApi) -> Pipeline:
-    sender = TelegramSender(SecretStr(bot.token), bot.base_url, timeout=5)
+    sender = sender_for(bot)
     return Pipeline(CONFIG, sessions, sender=sender)
 
 

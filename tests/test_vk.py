@@ -23,7 +23,7 @@ from monitor.config import BrandConfig, VkSource
 from monitor.demo_vk import VkApiEmulator, load_vk_data
 from monitor.errors import SourceAuthError, SourceError, SourceRateLimited, SourceUnavailable
 from monitor.items import RawItem
-from tests.support.fake_vk import TOKEN, FakeVk
+from tests.support.fake_vk import TOKEN, FakeClock, FakeVk
 
 VKUSMARKET = BrandConfig(name="ВкусМаркет")
 MAGNIT = BrandConfig(name="Магнит", competitor=True)
@@ -36,38 +36,6 @@ CLOSED_GROUP = "vkusmarket_staff"
 
 def at(day: int, hour: int, minute: int) -> datetime:
     return datetime(2026, 11, day, hour, minute, tzinfo=UTC)
-
-
-class FakeClock:
-    """Monotonic seconds that move only when the crawler sleeps: no test waits for real."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-@pytest.fixture
-def vk_token(clean_environ: None, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("VK_TOKEN", TOKEN)
-    return TOKEN
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture(scope="module")
-def vk_server():
-    with FakeVk() as fake:
-        yield fake
 
 
 @pytest.fixture

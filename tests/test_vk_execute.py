@@ -3,8 +3,6 @@ at a time; and VK warnings reaching the source's health through the pipeline."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -13,28 +11,11 @@ from monitor import store
 from monitor.config import parse_config
 from monitor.demo_vk import VkApiEmulator, load_vk_data
 from monitor.pipeline import Pipeline
-from tests.support.fake_vk import TOKEN, FakeVk
-from tests.test_vk import MAGNIT, OWN, FakeClock, by_id, crawl
+from tests.support.fake_vk import TOKEN, FakeClock, FakeVk
+from tests.test_vk import MAGNIT, OWN, by_id, crawl
 
 # Ten new posts on the brand's wall, each with one comment: the ten newest the crawler reads comments of.
 NEW_POSTS = range(2001, 2011)
-
-
-@pytest.fixture
-def vk_token(clean_environ: None, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv("VK_TOKEN", TOKEN)
-    return TOKEN
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture(scope="module")
-def vk_server() -> Iterator[FakeVk]:
-    with FakeVk() as fake:
-        yield fake
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from typing import Any
 
 import streamlit as st
 from sqlalchemy.orm import Session, sessionmaker
+from streamlit.delta_generator import DeltaGenerator
 
 from monitor import actions
 from monitor.auth import Actor
@@ -195,34 +196,20 @@ def _card(sessions: Sessions, actor: Actor, row: InboxRow) -> None:
     link_col.markdown(safe_link(row.url, t("inbox.open_original")) or "—")
     link_col.caption(state)
     ids = [row.mention_id]
-    # Keys carry the stored value: after any change the widget starts again from the database.
-    status_col.selectbox(
-        t("inbox.status"),
-        list(STATUSES),
-        index=STATUSES.index(row.status),
-        format_func=lambda s: t(f"status.{s}"),
-        key=f"status-{row.mention_id}-{row.status}",
-        label_visibility="collapsed",
-        on_change=_from_widget,
-        args=(sessions, actor, ids, actions.set_status, f"status-{row.mention_id}-{row.status}"),
+    _stored_choice(
+        status_col, sessions, actor, row.mention_id, "status", STATUSES, row.status, actions.set_status
     )
     if row.sentiment is not None:
-        sentiment_col.selectbox(
-            t("inbox.sentiment"),
-            list(LABELS),
-            index=LABELS.index(row.sentiment),
-            format_func=lambda s: t(f"sentiment.{s}"),
-            key=f"sentiment-{row.mention_id}-{row.sentiment}",
-            label_visibility="collapsed",
-            help=t("inbox.sentiment_help"),
-            on_change=_from_widget,
-            args=(
-                sessions,
-                actor,
-                ids,
-                actions.correct_sentiment,
-                f"sentiment-{row.mention_id}-{row.sentiment}",
-            ),
+        _stored_choice(
+            sentiment_col,
+            sessions,
+            actor,
+            row.mention_id,
+            "sentiment",
+            LABELS,
+            row.sentiment,
+            actions.correct_sentiment,
+            help_text=t("inbox.sentiment_help"),
         )
     if row.assignee != actor.name:
         take_col.button(
@@ -333,6 +320,34 @@ def _apply(sessions: Sessions, actor: Actor, ids: list[int], action: Action, *ar
     _count.clear()  # a status or an assignee may have moved mentions in or out of the filters
     for mention_id in ids:
         st.session_state.pop(f"pick-{mention_id}", None)
+
+
+def _stored_choice(
+    column: DeltaGenerator,
+    sessions: Sessions,
+    actor: Actor,
+    mention_id: int,
+    field: str,
+    choices: Sequence[str],
+    stored: str,
+    action: Action,
+    help_text: str | None = None,
+) -> None:
+    """A select box for one stored field of a mention (its status, its sentiment) that applies
+    `action` on change; labelled by the i18n keys `inbox.<field>` and `<field>.<choice>`."""
+    # The key carries the stored value: after any change the widget starts again from the database.
+    key = f"{field}-{mention_id}-{stored}"
+    column.selectbox(
+        t(f"inbox.{field}"),
+        list(choices),
+        index=choices.index(stored),
+        format_func=lambda choice: t(f"{field}.{choice}"),
+        key=key,
+        label_visibility="collapsed",
+        help=help_text,
+        on_change=_from_widget,
+        args=(sessions, actor, [mention_id], action, key),
+    )
 
 
 def _from_widget(sessions: Sessions, actor: Actor, ids: list[int], action: Action, key: str) -> None:

@@ -2,6 +2,9 @@
 
 It also plays the bot's other side: `press()` queues a button press that getUpdates hands out
 (from the offset asked for), and answerCallbackQuery / editMessageReplyMarkup calls are recorded.
+
+As a pytest plugin (tests/conftest.py lists it): `bot`, a FakeBotApi started for the test; and
+`sender_for(bot)`, the real TelegramSender pointed at it.
 """
 
 from __future__ import annotations
@@ -9,10 +12,15 @@ from __future__ import annotations
 import json
 import threading
 from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+import pytest
+from pydantic import SecretStr
+
+from alerts.senders import TelegramSender
 from monitor.local_server import LocalServer, Response
 
 
@@ -132,3 +140,13 @@ class FakeBotApi:
 
 def _json(status: int, body: dict[str, Any]) -> Response:
     return Response(status, json.dumps(body).encode(), {"Content-Type": "application/json"})
+
+
+@pytest.fixture
+def bot() -> Iterator[FakeBotApi]:
+    with FakeBotApi() as api:
+        yield api
+
+
+def sender_for(bot: FakeBotApi, timeout: float = 5.0) -> TelegramSender:
+    return TelegramSender(SecretStr(bot.token), bot.base_url, timeout=timeout)

@@ -9,14 +9,19 @@ errors and a log of every request.
         vk.calls("newsfeed.search")              # the params of each search, token included
         vk.requests                              # the HTTP requests: one per execute, however many
                                                  # calls it holds (calls() lists those too)
+
+As a pytest plugin (tests/conftest.py lists it): `vk_server`, one FakeVk per test module; `clock`, a
+FakeClock for the crawler; `vk_token`, TOKEN set as VK_TOKEN.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
+
+import pytest
 
 from monitor.demo_vk import MAX_COUNT, VkApiEmulator, VkData, load_vk_data, vk_error
 from monitor.local_server import LocalServer
@@ -131,3 +136,35 @@ class FakeVk:
                     failure.times -= 1
                 return vk_error(failure.code, failure.message)
         return None
+
+
+class FakeClock:
+    """Monotonic seconds that move only when the crawler sleeps: no test waits for real."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def vk_token(clean_environ: None, monkeypatch: pytest.MonkeyPatch) -> str:
+    monkeypatch.setenv("VK_TOKEN", TOKEN)
+    return TOKEN
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture(scope="module")
+def vk_server() -> Iterator[FakeVk]:
+    with FakeVk() as fake:
+        yield fake
