@@ -8,12 +8,14 @@ across restarts. Presses from chats that are not in spiders.yaml change nothing.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from dataclasses import dataclass
 from typing import Any
 
 import httpx
 from pydantic import SecretStr
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.keyboard import BUTTONS, alert_keyboard, parse_callback
@@ -83,6 +85,10 @@ class Reply:
     keyboard: dict[str, Any] | None = None
 
 
+# A Telegram first name is free text; as an assignee it is shown on the dashboard, so keep it plain.
+_ASSIGNEE_UNSAFE = re.compile(r"[^\w.@-]")
+
+
 def parse_update(update: dict[str, Any]) -> ButtonPress | None:
     query = update.get("callback_query")
     if not isinstance(query, dict):
@@ -96,7 +102,7 @@ def parse_update(update: dict[str, Any]) -> ButtonPress | None:
         chat_id=str(chat.get("id", "")),
         chat_username=chat.get("username"),
         message_id=message.get("message_id"),
-        user=str(user),
+        user=_ASSIGNEE_UNSAFE.sub("", str(user))[:64] or str(sender.get("id", "?")),
         data=query.get("data"),
     )
 
@@ -160,8 +166,9 @@ def run_bot(
     while not stop.is_set():
         try:
             poll_once(sessions, api, allowed_chats, poll_timeout)
-        except BotApiError as exc:
-            log.error("bot: %s; retrying in %ds", exc, wait)
+        except (BotApiError, SQLAlchemyError) as exc:
+            # The offset is stored with the press's effect, so the same update comes back next time.
+            log.error("bot: %s; retrying in %ds", " ".join(str(exc).split())[:300], wait)
             stop.wait(wait)
             wait = min(wait * 2, MAX_RETRY_WAIT)
         else:

@@ -307,7 +307,8 @@ def digest_command(
         from alerts import make_sender
         from alerts.outbox import send_pending
 
-        report = send_pending(sessions, sender or make_sender(config))
+        # The chats' quiet hours, cool-downs and batching hold here as in the main loop.
+        report = send_pending(sessions, sender or make_sender(config), telegram=config.alerts.telegram)
         lines.append(
             f"delivered {report.delivered} message(s), {report.retrying} to retry, {report.failed} failed"
         )

@@ -13,6 +13,7 @@ from html import escape
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from alerts.dedup_keys import dedup_key
 from monitor import store
 from monitor.clock import utcnow
 from monitor.config import Config
@@ -44,7 +45,7 @@ def _due_messages(session: Session, health: store.SourceHealth) -> list[tuple[st
     degradation (degraded/recovered) are two separate conversations: each opens with one message and
     closes with one. While a source is down its degradation is left as it was: a failing crawl says
     nothing about its warnings."""
-    prefix = f"health:{health.name}:"
+    prefix = dedup_key("health", health.name) + ":"
     outage = health.last_success_at.isoformat() if health.last_success_at else "never"
     if health.silent or health.failing:
         return [(f"{prefix}down:{outage}", _down_message(health))]
@@ -102,7 +103,7 @@ def _clean_again_message(name: str) -> str:
 
 def _last_health_message(session: Session, source_name: str, kinds: tuple[str, ...]) -> str | None:
     """The key of the newest health message about the source of one of `kinds` (down, up...)."""
-    prefixes = [f"health:{source_name}:{kind}:" for kind in kinds]
+    prefixes = [dedup_key("health", source_name, kind) + ":" for kind in kinds]
     return session.scalar(
         select(OutboxMessage.dedup_key)
         .where(

@@ -5,6 +5,7 @@ callback_data is "st:<mention id>:<status>", well under Telegram's 64-byte limit
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,11 +33,17 @@ def alert_keyboard(mention_id: int, chosen: str | None = None) -> dict[str, Any]
     return {"inline_keyboard": [row]}
 
 
+_MENTION_ID = re.compile(r"[0-9]{1,10}")
+_MAX_MENTION_ID = 2**31 - 1  # the id column is a 32-bit integer on PostgreSQL
+
+
 def parse_callback(data: str | None) -> StatusChange | None:
     """The status change a button asks for, or None for data that is not ours (or malformed)."""
     parts = (data or "").split(":")
-    if len(parts) != 3 or parts[0] != _PREFIX or not parts[1].isdigit():
+    # ASCII digits only, small enough for a 32-bit id: "²".isdigit() is true but int() refuses it.
+    if len(parts) != 3 or parts[0] != _PREFIX or not _MENTION_ID.fullmatch(parts[1]):
         return None
     if parts[2] not in {status for _, status in BUTTONS}:
         return None
-    return StatusChange(int(parts[1]), parts[2])
+    mention_id = int(parts[1])
+    return StatusChange(mention_id, parts[2]) if mention_id <= _MAX_MENTION_ID else None

@@ -20,6 +20,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.claims import SENDING, ClaimedMessage, claim_due
+from alerts.dedup_keys import dedup_key
 from alerts.fatigue import chat_policy
 from alerts.keyboard import alert_keyboard
 from alerts.messages import negative_alert
@@ -48,15 +49,15 @@ def enqueue_negative(
     `group_id` is given) for one brand once, however often the pipeline runs."""
     queued = 0
     cause = f"group:{group_id}" if group_id is not None else f"mention:{mention.mention_id}"
-    dedup_key = f"negative:{mention.brand}:{cause}"
-    already = set(session.scalars(select(OutboxMessage.chat_id).where(OutboxMessage.dedup_key == dedup_key)))
+    key = dedup_key("negative", mention.brand, cause)
+    already = set(session.scalars(select(OutboxMessage.chat_id).where(OutboxMessage.dedup_key == key)))
     for decision in decisions:
         if decision.chat_id in already:
             continue
         session.add(
             OutboxMessage(
                 kind="negative",
-                dedup_key=dedup_key,
+                dedup_key=key,
                 chat_id=decision.chat_id,
                 rule=decision.rule,
                 mention_id=mention.mention_id,
@@ -168,10 +169,10 @@ def send_pending(
         )
         if not claimed:
             break
-        claimed_at = clock()
+        # Past most of the lease another sender may take these rows over: hand them back unsent.
+        hand_back_at = clock() + 0.8 * lease.total_seconds()
         for n, message in enumerate(claimed):
-            # Past most of the lease another sender may take these rows over: hand them back unsent.
-            if clock() - claimed_at > 0.8 * lease.total_seconds():
+            if clock() > hand_back_at:
                 _release(sessions, claimed[n:], token)
                 break
             if bot_wait := pacer.bot_paused_for():
@@ -182,6 +183,11 @@ def send_pending(
                 _release(sessions, [message], token, now() + timedelta(seconds=chat_wait))
                 continue
             pacer.wait_for(message.chat_id)
+            # The wait can be long (a group's minute): the lease may have run low meanwhile. Stop
+            # here rather than claim again, which would only wait again.
+            if clock() > hand_back_at:
+                _release(sessions, claimed[n:], token)
+                return report
             result = sender.send(message.chat_id, message.text, reply_markup=_markup(message, settings))
             attempted += 1
             if result.sender_error:

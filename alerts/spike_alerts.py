@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from alerts.dedup_keys import dedup_key
 from alerts.messages import spike_alert
 from alerts.spikes import SpikeSettings, SpikeVerdict, detect_spike
 from monitor import volume
@@ -83,7 +84,7 @@ def judge_hour(
 
 
 def spike_key(brand: str, rule: str, metric: str, hour: datetime) -> str:
-    return f"spike:{brand}:{rule}:{metric}:{hour:%Y-%m-%dT%H}"
+    return dedup_key("spike", brand, rule, metric, f"{hour:%Y-%m-%dT%H}")
 
 
 def _queue(
@@ -126,7 +127,7 @@ def _queue(
 
 
 def _in_cooldown(session: Session, brand: str, rule: AlertRule, now: datetime) -> bool:
-    prefix = f"spike:{brand}:{rule.name}:"
+    prefix = dedup_key("spike", brand, rule.name) + ":"
     last = session.scalar(
         select(OutboxMessage.created_at)
         .where(OutboxMessage.kind == "spike", OutboxMessage.dedup_key.startswith(prefix, autoescape=True))

@@ -26,7 +26,7 @@ def timezone(name: str | None) -> tzinfo:
     """The time zone weeks are cut in (a Monday starts at 00:00 there); default Europe/Moscow."""
     try:
         return ZoneInfo(name or DEFAULT_TIMEZONE)
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ZoneInfoNotFoundError, ValueError, OSError):
         raise ConfigError(f"unknown time zone {name!r}: use an IANA name such as Europe/Moscow") from None
 
 
@@ -42,6 +42,9 @@ class Week:
         try:
             year, number = text.strip().upper().split("-W")
             date.fromisocalendar(int(year), int(number), 1)
+            # Room for the week before and after (the report compares with last week).
+            if not 1970 <= int(year) <= 9998:
+                raise ValueError
         except ValueError:
             raise ValueError(f"not an ISO week: {text!r} (expected e.g. 2026-W47)") from None
         return cls(int(year), int(number))

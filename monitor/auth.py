@@ -154,22 +154,38 @@ def load_users(configured_file: str | None = None) -> dict[str, User]:
     return users
 
 
+def check_user_name(name: str) -> None:
+    if not _NAME.match(name):
+        raise ConfigError(f"bad user name {name!r}; letters, digits, . _ - @ only")
+
+
 def add_user(path: Path, user: User, replace: bool = False) -> None:
     """Append the user to the users file (created readable by its owner only)."""
+    check_user_name(user.name)
     text = path.read_text(encoding="utf-8") if path.exists() else ""
     existing = parse_users(text, str(path))
     if user.name in existing and not replace:
         raise ConfigError(f"{path}: user {user.name!r} exists; pass --replace to set a new password or role")
     if user.name in existing:
-        text = "".join(
-            line for line in text.splitlines(keepends=True) if line.split(":", 1)[0].strip() != user.name
-        )
+        text = "".join(_without_entry(line, user.name) for line in text.splitlines(keepends=True))
     if text and not text.endswith("\n"):
         text += "\n"
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as out:
         out.write(text + user.line() + "\n")
+
+
+def _without_entry(line: str, name: str) -> str:
+    """The line minus the user's entry; other entries and the comment stay (a line may hold several)."""
+    body, hash_mark, comment = line.rstrip("\n").partition("#")
+    entries = body.split()
+    kept = [entry for entry in entries if entry.split(":", 1)[0] != name]
+    if len(kept) == len(entries):
+        return line
+    if not kept and not hash_mark:
+        return ""
+    return " ".join(kept) + (f" #{comment}" if hash_mark else "") + "\n"
 
 
 @functools.cache

@@ -8,7 +8,16 @@ from typing import Annotated
 
 import typer
 
-from monitor.auth import ROLES, User, add_user, hash_password, load_users, users_file
+from monitor.auth import (
+    ROLES,
+    User,
+    add_user,
+    check_user_name,
+    hash_password,
+    load_users,
+    parse_users,
+    users_file,
+)
 from monitor.config import load_config
 
 user_app = typer.Typer(
@@ -47,6 +56,7 @@ def add(
     """
     if role not in ROLES:
         raise typer.BadParameter(f"expected one of: {', '.join(ROLES)}", param_hint="--role")
+    check_user_name(name)
     password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     if len(password) < 8:
         raise typer.BadParameter("use at least 8 characters", param_hint="password")
@@ -56,8 +66,9 @@ def add(
         # No file to write: print the entry for BRANDPULSE_USERS or a file of your choosing.
         typer.echo(user.line())
         return
+    existed = path.exists() and name in parse_users(path.read_text(encoding="utf-8"), str(path))
     add_user(path, user, replace=replace)
-    typer.echo(f"{'updated' if replace else 'added'} {role} {name!r} in {path}", err=True)
+    typer.echo(f"{'updated' if existed else 'added'} {role} {name!r} in {path}", err=True)
 
 
 @user_app.command("list")

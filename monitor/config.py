@@ -47,7 +47,7 @@ class StrictModel(BaseModel):
 class BrandConfig(StrictModel):
     """A brand to watch: its name, other spellings, and what must not count as a hit."""
 
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, max_length=200)  # the width of the brand columns
     aliases: list[str] = []
     # Boolean query over the text: AND / OR / NOT, parentheses, "quoted phrases".
     # Words match in any inflected form. When set, a text must satisfy it to count.
@@ -179,7 +179,8 @@ ChatId = int | str
 
 
 class AlertRule(StrictModel):
-    name: str = Field(min_length=1)
+    # At most 200 characters: the outbox's `rule` column.
+    name: str = Field(min_length=1, max_length=200)
     # Brand names; empty = every brand that is not a competitor.
     brands: list[str] = []
     # Source names; empty = every source.
@@ -247,7 +248,7 @@ class QuietHours(StrictModel):
 
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):
             raise ValueError(f"unknown time zone {value!r}; expected a name like Europe/Moscow") from None
         return value
 
@@ -280,6 +281,10 @@ class ChatAlertSettings(StrictModel):
         return None if value is None else _duration_or_off(value)
 
 
+# The shortest telegram.claim_lease: longer than the longest wait for Telegram's rate limits (60 s).
+MIN_CLAIM_LEASE = 120
+
+
 class TelegramConfig(StrictModel):
     chat_ids: list[ChatId] = []
     # Fake Bot API servers in tests and the demo; TELEGRAM_API_BASE overrides it.
@@ -298,12 +303,21 @@ class TelegramConfig(StrictModel):
     # «Беру в работу» / «Не релевантно» buttons under negative alerts; `brandpulse bot` answers them.
     buttons: bool = True
     # A sender that claimed an alert and died before marking it: another sender retries it after this.
+    # At least MIN_CLAIM_LEASE: a sender may wait out Telegram's rate limits (up to a minute) while
+    # holding its claims.
     claim_lease: Duration = 300
 
     @field_validator("batch_window", "claim_lease", mode="before")
     @classmethod
     def _duration(cls, value: Any) -> int:
         return parse_duration(value)
+
+    @field_validator("claim_lease")
+    @classmethod
+    def _long_enough_lease(cls, value: int) -> int:
+        if value < MIN_CLAIM_LEASE:
+            raise ValueError(f"must be at least {MIN_CLAIM_LEASE} s (2m), got {value} s")
+        return value
 
     @field_validator("cooldown", mode="before")
     @classmethod
@@ -356,7 +370,7 @@ class DigestConfig(StrictModel):
 
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):
             raise ValueError(f"unknown time zone {value!r}; expected a name like Europe/Moscow") from None
         return value
 
@@ -513,7 +527,7 @@ def parse_config(text: str, filename: str = "spiders.yaml") -> Config:
 
 
 def _describe(error: Any, root: yaml.Node | None, filename: str) -> str:
-    loc = [part for part in error["loc"] if not _is_union_branch(part)]
+    loc = [part for n, part in enumerate(error["loc"]) if not _is_union_branch(error["loc"][:n], part)]
     key_path = _format_loc(loc)
     line = _line_of(root, loc)
     where = f"{filename}:{line}" if line else filename
@@ -528,9 +542,10 @@ def _describe(error: Any, root: yaml.Node | None, filename: str) -> str:
     return f"{where}: {key_path or '(top level)'}: {message}"
 
 
-def _is_union_branch(part: Any) -> bool:
-    # pydantic puts the chosen discriminator value into the location: drop it.
-    return isinstance(part, str) and part in SOURCE_TYPES
+def _is_union_branch(before: tuple[Any, ...], part: Any) -> bool:
+    # pydantic puts the chosen discriminator value into the location, right after the list index
+    # (sources[0].rss.interval): drop it there, and only there (alerts.telegram is a real key).
+    return bool(before) and isinstance(before[-1], int) and isinstance(part, str) and part in SOURCE_TYPES
 
 
 def _format_loc(loc: list[Any]) -> str:

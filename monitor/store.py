@@ -112,10 +112,19 @@ def get_cursor(session: Session, source_name: str, lock: bool = False) -> Cursor
 
 
 def save_batch(
-    session: Session, source_name: str, source_type: str, batch: Batch, now: datetime | None = None
+    session: Session,
+    source_name: str,
+    source_type: str,
+    batch: Batch,
+    now: datetime | None = None,
+    *,
+    end_of_run: bool = True,
 ) -> SaveResult:
     """Upsert the batch's items, group new ones with their copies, store the cursor and mark the
     source healthy, all in the caller's transaction.
+
+    `end_of_run`: the batch is a whole crawl, so its item count and warnings are the crawl's. A crawl
+    saved in several batches (distributed workers) passes False for each and calls note_run once.
 
     An item is the same item when its (source, external_id) or (source, canonical URL) is known;
     a repeat refreshes text and numbers, and a changed text is matched against brands again.
@@ -155,13 +164,31 @@ def save_batch(
     source.cursor = dict(batch.cursor)
     source.last_run_at = now
     source.last_success_at = now
-    source.last_items_count = len(batch.items)
     source.consecutive_failures = 0
-    _note_warnings(source, batch.warnings, now)
+    if end_of_run:
+        source.last_items_count = len(batch.items)
+        _note_warnings(source, batch.warnings, now)
     session.flush()
     result.new_item_ids = [item.id for item in new_items]
     result.updated = len(updated)
     return result
+
+
+def note_run(
+    session: Session,
+    source_name: str,
+    source_type: str,
+    items_count: int,
+    warnings: list[str],
+    now: datetime | None = None,
+) -> None:
+    """Close a crawl whose items were saved in batches with `end_of_run=False`: its item count and
+    its warnings, noted once, as save_batch notes them for a crawl saved in one batch."""
+    now = now or utcnow()
+    source = ensure_source(session, source_name, source_type, now)
+    source.last_items_count = items_count
+    _note_warnings(source, warnings, now)
+    session.flush()
 
 
 def _note_warnings(source: Source, warnings: list[str], now: datetime) -> None:

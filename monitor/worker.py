@@ -80,10 +80,15 @@ class ItemSink:
         # One thread: batches are saved in order, and `unsaved` is only ever touched there.
         self._saver = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"save-{source.name}")
         self._unsaved: list[dict[str, Any]] = []
+        # This run's (since the queue last ran dry) item count and warnings: noted on the source once,
+        # at its end, so the 2-second batches neither reset nor inflate the source's warning runs.
+        self.run_items = 0
+        self.run_warnings: list[str] = []
 
     def add(self, record: dict[str, Any]) -> None:
         self.pending.append(record)
         self.report.items += 1
+        self.run_items += 1
         if len(self.pending) >= BATCH_ITEMS or self.clock() - self.last_handoff >= BATCH_SECONDS:
             self._hand_off()
 
@@ -91,10 +96,40 @@ class ItemSink:
         """Save everything found so far and wait for it; False when the last save failed (logged)."""
         return self._hand_off().result()
 
+    def warn(self, warning: str) -> None:
+        self.run_warnings.append(warning)
+
+    def end_run(self) -> bool:
+        """Save everything found so far, then note the run's item count and warnings on the source;
+        False when either failed (logged). A run that found nothing and warned of nothing (the queue
+        still dry at the next idle signal) is no run: it would end a streak of warned runs."""
+        if not self.save():
+            return False
+        if not self.run_items and not self.run_warnings:
+            return True
+        items, warnings = self.run_items, self.run_warnings
+        self.run_items, self.run_warnings = 0, []
+        noted = self._saver.submit(self._note_run, items, warnings).result()
+        if not noted:
+            # Kept for the next end of a run.
+            self.run_items += items
+            self.run_warnings = warnings + self.run_warnings
+        return noted
+
     def close(self) -> bool:
-        saved = self.save()
+        saved = self.end_run()
         self._saver.shutdown()
         return saved
+
+    def _note_run(self, items: int, warnings: list[str]) -> bool:
+        try:
+            with self.sessions.begin() as session:
+                store.note_run(session, self.source.name, self.source.type, items, warnings)
+        except SQLAlchemyError as exc:
+            self.report.error = f"{self.source.name}: noting the run failed: {_one_line(exc)}"
+            log.error("%s", self.report.error)
+            return False
+        return True
 
     def _hand_off(self) -> Future[bool]:
         self.last_handoff = self.clock()
@@ -112,7 +147,9 @@ class ItemSink:
                 seen = [str(value) for value in stored.get("seen", [])]
                 new_ids = [item.external_id for item in items]
                 cursor = {**stored, "seen": list(dict.fromkeys(new_ids + seen))[:SEEN_LIMIT]}
-                saved = store.save_batch(session, self.source.name, self.source.type, Batch(items, cursor))
+                saved = store.save_batch(
+                    session, self.source.name, self.source.type, Batch(items, cursor), end_of_run=False
+                )
         except SQLAlchemyError as exc:
             self._unsaved = records
             self.report.error = f"{self.source.name}: storing {len(items)} items failed: {_one_line(exc)}"
@@ -187,7 +224,7 @@ def run_worker(
             crawler,
             rules=rules,
             seen=sink.stored_seen(),
-            report=_reporter(report),
+            report=_reporter(report, sink),
             idle_timeout=idle_timeout,
         )
         reports.append(report)
@@ -213,7 +250,7 @@ def _connect_signals(
     def on_idle(spider: Any) -> None:
         # The queue ran dry here: store what waits, and learn what other workers stored meanwhile,
         # so this worker's next round stops at pages that hold nothing new.
-        if sink.save():
+        if sink.end_run():
             spider.seen.update(sink.stored_seen())
 
     def on_error(failure: Any, response: Any, spider: Any) -> None:
@@ -240,12 +277,14 @@ def _connect_signals(
     crawler.signals.connect(on_closed, signal=signals.spider_closed, weak=False)
 
 
-def _reporter(report: WorkerReport) -> Callable[[dict[str, Any]], None]:
-    """What the spider reports (see SiteSpider): warnings and failed pages are logged as they come."""
+def _reporter(report: WorkerReport, sink: ItemSink) -> Callable[[dict[str, Any]], None]:
+    """What the spider reports (see SiteSpider): warnings and failed pages are logged as they come,
+    and warnings also go to the sink, to be noted on the source's health at the end of the run."""
 
     def receive(record: dict[str, Any]) -> None:
         if "warning" in record:
             report.warnings += 1
+            sink.warn(str(record["warning"]))
             log.warning("%s", record["warning"])
         elif "page_failed" in record:
             failure = record["page_failed"]

@@ -229,6 +229,18 @@ def test_buttons_carry_the_mention_and_status_within_64_bytes():
     ]
 
 
-@pytest.mark.parametrize("data", [None, "", "st:1:resolved", "st:x:ignored", "other:1:ignored", "st:1"])
+@pytest.mark.parametrize(
+    "data",
+    [
+        None,
+        "",
+        "st:1:resolved",
+        "st:x:ignored",
+        "other:1:ignored",
+        "st:1",
+        "st:²:ignored",
+        "st:2147483648:ignored",
+    ],
+)
 def test_callback_data_that_is_not_ours_is_ignored(data):
     assert parse_callback(data) is None

@@ -148,3 +148,21 @@ def test_failures_spread_beyond_the_window_do_not_lock():
 )  # fmt: skip
 def test_only_loopback_addresses_are_local(address, local):
     assert is_local_address(address) is local
+
+
+def test_add_user_refuses_a_name_the_file_could_not_read_back(tmp_path):
+    with pytest.raises(ConfigError, match="bad user name 'ev il'"):
+        add_user(tmp_path / "users.txt", User("ev il", "staff", hash_password("pw", log2_n=FAST)))
+    assert not (tmp_path / "users.txt").exists()
+
+
+def test_replacing_a_user_keeps_the_others_on_a_shared_line(tmp_path):
+    path = tmp_path / "users.txt"
+    path.write_text(
+        f"{entry('alice', 'staff', 'a')} {entry('bob', 'viewer', 'b')}  # team\n", encoding="utf-8"
+    )
+    add_user(path, User("bob", "staff", hash_password("new", log2_n=FAST)), replace=True)
+    add_user(path, User("alice", "viewer", hash_password("new", log2_n=FAST)), replace=True)
+    users = parse_users(path.read_text(encoding="utf-8"), "x")
+    assert {name: user.role for name, user in users.items()} == {"alice": "viewer", "bob": "staff"}
+    assert "# team" in path.read_text(encoding="utf-8")

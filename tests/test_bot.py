@@ -43,6 +43,13 @@ def test_take_button_puts_the_mention_in_progress_and_confirms(sessions, bot, me
     assert edit["reply_markup"]["inline_keyboard"][0][0]["text"] == "✅ Беру в работу"
 
 
+def test_presser_name_is_stored_as_plain_text(sessions, bot, mention_id):
+    # The assignee is shown on the dashboard: no Markdown link or image may come through it.
+    bot.press(int(CHAT), 7, f"st:{mention_id}:in_progress", username="![x](https://evil/x.png)")
+    poll_once(sessions, api_for(bot), {CHAT}, poll_timeout=0)
+    assert workflow(sessions, mention_id)[1] == "telegram:xhttpsevilx.png"
+
+
 def test_not_relevant_button_ignores_the_mention(sessions, bot, mention_id):
     bot.press(int(CHAT), 7, f"st:{mention_id}:ignored")
     poll_once(sessions, api_for(bot), {CHAT}, poll_timeout=0)

@@ -121,3 +121,18 @@ def test_site_source_with_search_template_loads():
 def test_config_without_brands_is_refused():
     with pytest.raises(ConfigError, match="brands"):
         parse_config("sources: []\n")
+
+
+def test_claim_lease_shorter_than_two_minutes_is_rejected_naming_the_key():
+    text = MINIMAL + "alerts:\n  telegram:\n    claim_lease: 30s\n"
+    with pytest.raises(ConfigError) as err:
+        parse_config(text, "spiders.yaml")
+    message = str(err.value)
+    assert "alerts.telegram.claim_lease" in message and "at least 120 s" in message and "\n" not in message
+
+
+def test_time_zone_that_names_a_folder_is_a_config_error():
+    # ZoneInfo("Europe") raises IsADirectoryError, not ZoneInfoNotFoundError.
+    text = "brands: [{name: ВкусМаркет}]\nalerts:\n  digests:\n    - {kind: daily, timezone: Europe}\n"
+    with pytest.raises(ConfigError, match="timezone"):
+        parse_config(text, "spiders.yaml")

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from alerts.outbox import Pacer, send_pending
 from alerts.senders import TelegramSender
+from monitor.config import MIN_CLAIM_LEASE, TelegramConfig
 from monitor.db.models import OutboxMessage
 from tests.support.fake_telegram import FakeBotApi
 
@@ -171,3 +172,24 @@ def test_request_that_hangs_past_the_timeout_is_retried_later_and_other_chats_go
     fake_time.seconds += 10
     assert deliver(sessions, sender, fake_time).delivered == 1
     assert [m["chat_id"] for m in bot.sent] == ["-2", "-1"]
+
+
+def test_claim_that_ran_low_while_pacing_is_handed_back_unsent(sessions, bot, fake_time):
+    def oversleep(seconds: float) -> None:
+        # A machine under load: the one-second wait between messages to a chat lasts 100 s longer.
+        fake_time.sleep(seconds + 100)
+
+    queue(sessions, "42", "42")
+    sender = RecordingSender(bot, fake_time)
+    report = send_pending(
+        sessions,
+        sender,
+        now=fake_time.now,
+        sleep=oversleep,
+        clock=fake_time.monotonic,
+        telegram=TelegramConfig(claim_lease=MIN_CLAIM_LEASE),
+    )
+    assert report.delivered == 1 and sender.sent_at == [0.0]
+    with sessions() as session:
+        second = session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc())).first()
+        assert (second.status, second.claim_token, second.attempts) == ("pending", None, 0)

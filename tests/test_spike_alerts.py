@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from alerts.spike_alerts import queue_spike_alerts
+from alerts.spike_alerts import queue_spike_alerts, spike_key
 from monitor import volume
 from monitor.config import parse_config
 from monitor.db.models import OutboxMessage
@@ -40,39 +40,39 @@ H = timedelta(hours=1)
 JUDGED_HOURS = (9, 10, 11, 16, 17)
 
 
-def seed_baseline(history: History, days: int = 14, every_hour: bool = False) -> None:
+def seed_baseline(history: History, days: int = 14, every_hour: bool = False, brand: str = BRAND) -> None:
     """One neutral mention an hour for `days` days (every hour, or the judged ones), plus one
     negative at 10:30 each day."""
     start = HOUR.replace(hour=0) - timedelta(days=days)
     if every_hour:
-        history.hourly(BRAND, start, HOUR)
+        history.hourly(brand, start, HOUR)
     else:
         for d in range(days, 0, -1):
             for hour in JUDGED_HOURS:
-                history.mention(BRAND, HOUR.replace(hour=hour) - timedelta(days=d))
+                history.mention(brand, HOUR.replace(hour=hour) - timedelta(days=d))
     for d in range(1, days + 1):
-        history.mention(BRAND, HOUR - timedelta(days=d) + timedelta(minutes=30), "negative", score=0.8)
+        history.mention(brand, HOUR - timedelta(days=d) + timedelta(minutes=30), "negative", score=0.8)
 
 
-def seed_burst(history: History, hour: datetime, n: int = 12) -> None:
+def seed_burst(history: History, hour: datetime, n: int = 12, brand: str = BRAND) -> None:
     """`n` negative mentions of little reach, and three with a wide one, in the first 40 minutes."""
     for k in range(n):
-        history.mention(BRAND, hour + timedelta(minutes=k), "negative", reach=100 + k, score=0.7)
+        history.mention(brand, hour + timedelta(minutes=k), "negative", reach=100 + k, score=0.7)
     top = history.mention(
-        BRAND, hour + timedelta(minutes=20), "negative", reach=50_000, text="Отравились <салатом>"
+        brand, hour + timedelta(minutes=20), "negative", reach=50_000, text="Отравились <салатом>"
     )
-    history.mention(BRAND, hour + timedelta(minutes=30), "negative", reach=20_000, text="Курьер нагрубил")
-    history.mention(BRAND, hour + timedelta(minutes=35), "negative", reach=9_000, text="Просрочка на полке")
+    history.mention(brand, hour + timedelta(minutes=30), "negative", reach=20_000, text="Курьер нагрубил")
+    history.mention(brand, hour + timedelta(minutes=35), "negative", reach=9_000, text="Просрочка на полке")
     # A repost of the top post: counted once, listed once.
-    history.mention(BRAND, hour + timedelta(minutes=36), "negative", reach=30_000, copy_of=top)
+    history.mention(brand, hour + timedelta(minutes=36), "negative", reach=30_000, copy_of=top)
 
 
-def seed_spike(session, *burst_hours: datetime, days: int = 14) -> None:
+def seed_spike(session, *burst_hours: datetime, days: int = 14, brand: str = BRAND) -> None:
     """A baseline of `days` days and a burst in each of `burst_hours` (10:00 if none), flushed."""
     history = History(session)
-    seed_baseline(history, days)
+    seed_baseline(history, days, brand=brand)
     for hour in burst_hours or (HOUR,):
-        seed_burst(history, hour)
+        seed_burst(history, hour, brand=brand)
     session.flush()
 
 
@@ -165,6 +165,29 @@ def test_spike_message_gives_count_baseline_and_top_three(sessions):
     assert len(text) <= 4096
 
 
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_spike_of_a_brand_with_a_200_character_name_and_a_long_rule_name_is_queued(sessions):
+    brand = "Б" * 200
+    rule = "всплески-" + "r" * 191  # 200 characters, the longest allowed
+    config = parse_config(f"""
+brands:
+  - name: {brand}
+alerts:
+  telegram:
+    chat_ids: [-100]
+  rules:
+    - name: {rule}
+      spikes: true
+""")
+    with sessions.begin() as session:
+        seed_spike(session, brand=brand)
+        report = queue_spike_alerts(session, config, NOW)
+        keys = [m.dedup_key for m in spike_messages(session)]
+    assert report.queued == 1
+    assert keys[0].startswith("spike:ББББ") and keys[0].endswith(":negative:2026-11-20T10")
+    assert len(keys[0]) <= 300
+
+
 @sqlite_only
 def test_same_spike_is_not_queued_twice(sessions):
     with sessions.begin() as session:
@@ -246,3 +269,8 @@ def test_short_history_sends_nothing_and_logs_it_once(sessions, bot, caplog):
     assert bot.sent == []
     lines = [r.getMessage() for r in caplog.records if "baseline too short" in r.getMessage()]
     assert lines == [f"no spike alerts for {BRAND} yet: baseline too short (1 of 3 days)"]
+
+
+def test_long_names_that_share_a_beginning_get_different_spike_keys():
+    first, second = "Б" * 199 + "1", "Б" * 199 + "2"
+    assert spike_key(first, "r", "total", HOUR) != spike_key(second, "r", "total", HOUR)

@@ -406,3 +406,12 @@ def test_many_warnings_of_one_crawl_keep_the_first_few_and_count_the_rest(sessio
     save_warned(sessions, warnings, now=NOW)
     lines = site_health(sessions).last_warning.split("\n")
     assert lines == [*warnings[: store.MAX_WARNINGS_KEPT], "... and 3 more warnings"]
+
+
+def test_intermediate_batch_keeps_the_run_of_warned_crawls_and_the_item_count(sessions):
+    with sessions.begin() as session:
+        warned = Batch([post("1"), post("2")], {}, ["стена закрыта"])
+        store.save_batch(session, "vk-spb", "vk", warned, now=NOW)
+        store.save_batch(session, "vk-spb", "vk", Batch([post("3")], {}), now=NOW, end_of_run=False)
+        source = session.scalar(select(Source).where(Source.name == "vk-spb"))
+        assert (source.consecutive_warning_runs, source.last_items_count) == (1, 2)

@@ -147,3 +147,5 @@ def test_week_parses_and_prints_iso_weeks():
         Week.parse("2026-47")
     with pytest.raises(ValueError, match="not an ISO week"):
         Week.parse("2026-W54")
+    with pytest.raises(ValueError, match="not an ISO week"):
+        Week.parse("1-W01")  # the week before it could not be computed

@@ -64,7 +64,7 @@ def timezone_named(name: str | None) -> tzinfo:
     """ZoneInfo for an IANA name; ValueError with the name when it is unknown."""
     try:
         return ZoneInfo(name or DEFAULT_TIMEZONE)
-    except (ZoneInfoNotFoundError, ValueError) as exc:
+    except (ZoneInfoNotFoundError, ValueError, OSError) as exc:
         raise ValueError(f"unknown timezone {name!r} (expected an IANA name like Europe/Moscow)") from exc
 
 

@@ -255,7 +255,7 @@ def _meta_line(row: InboxRow) -> str:
 def _state_line(row: InboxRow) -> str:
     """Status, who has it, when staff responded, the note: plain text for a caption."""
     parts = [t(f"status.{row.status}")]
-    parts.append(t("inbox.assignee", name=row.assignee) if row.assignee else t("inbox.unassigned"))
+    parts.append(t("inbox.assignee", name=safe_text(row.assignee)) if row.assignee else t("inbox.unassigned"))
     if row.first_response_at and row.published_at:
         waited = duration_text(*duration(row.first_response_at - row.published_at), current_language())
         parts.append(t("inbox.responded", duration=waited))
