@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import getpass
 import os
-import uuid
 from collections.abc import Iterator
 
 import psycopg
@@ -20,6 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from monitor.db.session import open_database, session_factory
+from tests.support.postgres import conninfo, fresh_postgres_schema
 
 pytest_plugins = [
     "tests.support.servers",
@@ -55,17 +55,13 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-def _conninfo(sqlalchemy_url: str) -> str:
-    return make_url(sqlalchemy_url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 @pytest.fixture(scope="session")
 def postgres_server_url() -> str:
     """The SQLAlchemy URL of the test PostgreSQL server; fails (or skips, if asked) when it is down."""
     problems = []
     for url in POSTGRES_URLS:
         try:
-            with psycopg.connect(_conninfo(url), connect_timeout=5) as connection:
+            with psycopg.connect(conninfo(url), connect_timeout=5) as connection:
                 connection.execute("SELECT 1")
             return url
         except psycopg.Error as exc:
@@ -88,22 +84,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'brandpulse.db'}"
         return
-    server_url = request.getfixturevalue("postgres_server_url")
-    schema = f"bp_{uuid.uuid4().hex}"
-    admin = _conninfo(server_url)
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{schema}"')
-    # The schema name doubles as application_name, so teardown can find this test's connections.
-    yield f"{server_url}?options=-csearch_path%3D{schema}&application_name={schema}"
-    with psycopg.connect(admin, autocommit=True) as connection:
-        # Engines a test forgot to dispose would keep connections (and locks) open.
-        connection.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE application_name = %s AND pid <> pg_backend_pid()",
-            (schema,),
-        )
-        connection.execute("SET lock_timeout = '10s'")
-        connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    with fresh_postgres_schema(request.getfixturevalue("postgres_server_url")) as url:
+        yield url
 
 
 @pytest.fixture

@@ -21,12 +21,10 @@ from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 import redis
 from scrapy.exceptions import DontCloseSpider
 from sqlalchemy import create_engine, select
-from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from crawlers.sites import request_json
@@ -36,6 +34,7 @@ from monitor.cli import app
 from monitor.config import SiteSource
 from monitor.db.models import Item, Source
 from monitor.local_server import LocalServer, Response
+from tests.support.postgres import fresh_postgres_schema
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 REPO = Path(__file__).resolve().parents[1]
@@ -183,18 +182,8 @@ def redis_prefix() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def database(postgres_server_url: str) -> Iterator[str]:
     """A fresh PostgreSQL schema shared by the seeding, the workers and the checks."""
-    schema = f"bp_{uuid.uuid4().hex}"
-    admin = make_url(postgres_server_url).set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'CREATE SCHEMA "{schema}"')
-    yield f"{postgres_server_url}?options=-csearch_path%3D{schema}&application_name={schema}"
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-            " WHERE application_name = %s AND pid <> pg_backend_pid()",
-            (schema,),
-        )
-        connection.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+    with fresh_postgres_schema(postgres_server_url) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
