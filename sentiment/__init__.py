@@ -52,6 +52,11 @@ def load_engine(config: SentimentConfig) -> SentimentEngine:
 
         # `model` may point the offline engine at another trained artifact directory.
         return load_model(config.model)
+    if config.engine == "hybrid":
+        from sentiment.hybrid import load_hybrid
+
+        # `model` may point at another hybrid artifact directory (python -m sentiment.train_hybrid).
+        return load_hybrid(config.model, threads=config.threads)
     if config.engine == "transformers":
         if not config.model:
             raise ModelLoadError(
@@ -61,4 +66,6 @@ def load_engine(config: SentimentConfig) -> SentimentEngine:
         from sentiment.transformers_engine import TransformersEngine
 
         return TransformersEngine.from_config(config)
-    raise ModelLoadError(f"unknown sentiment engine {config.engine!r}; expected 'offline' or 'transformers'")
+    raise ModelLoadError(
+        f"unknown sentiment engine {config.engine!r}; expected 'offline', 'hybrid' or 'transformers'"
+    )

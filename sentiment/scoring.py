@@ -18,21 +18,25 @@ if TYPE_CHECKING:
     from monitor.config import SentimentConfig
 
 OFFLINE_FILES = ("metadata.json", "weights.npz")
+HYBRID_HEAD_FILE = "head.npz"  # sentiment.hybrid.HEAD_FILE, named here so scoring imports no torch
 
 
 def resolve_model(name: str | None, base: SentimentConfig) -> SentimentConfig:
     """The sentiment config for a `--model` value; the other settings (batch size, labels...) stay.
 
-    None: `base` as it is; "offline": the shipped model; a folder with metadata.json and
-    weights.npz: that offline model; any other folder or name: a transformers model (folder or hub id).
+    None: `base` as it is; "offline" / "hybrid": the shipped model of that engine; a folder with
+    metadata.json and weights.npz: that offline model; with head.npz: that hybrid model; any other
+    folder or name: a transformers model (folder or hub id).
     """
     if name is None:
         return base
-    if name == "offline":
-        return base.model_copy(update={"engine": "offline", "model": None})
+    if name in ("offline", "hybrid"):
+        return base.model_copy(update={"engine": name, "model": None})
     path = Path(name).expanduser()
     if all((path / f).is_file() for f in OFFLINE_FILES):
         return base.model_copy(update={"engine": "offline", "model": str(path)})
+    if (path / HYBRID_HEAD_FILE).is_file():
+        return base.model_copy(update={"engine": "hybrid", "model": str(path)})
     if path.is_dir() and not (path / "config.json").is_file():
         raise ModelLoadError(
             f"{name}: neither an offline model (metadata.json + weights.npz) "
@@ -42,8 +46,8 @@ def resolve_model(name: str | None, base: SentimentConfig) -> SentimentConfig:
 
 
 def describe_model(config: SentimentConfig) -> str:
-    if config.engine == "offline":
-        return f"offline ({config.model})" if config.model else "offline (shipped)"
+    if config.engine in ("offline", "hybrid"):
+        return f"{config.engine} ({config.model})" if config.model else f"{config.engine} (shipped)"
     return f"transformers ({config.model})"
 
 

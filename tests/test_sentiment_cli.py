@@ -102,6 +102,19 @@ def test_model_names_resolve_to_offline_or_transformers(toy_model, tmp_path):
         resolve_model(str(tmp_path), base)
 
 
+def test_hybrid_resolves_by_name_or_by_its_folder(tmp_path):
+    from sentiment.scoring import describe_model
+
+    base = SentimentConfig(threads=1)
+    shipped = resolve_model("hybrid", base)
+    assert (shipped.engine, shipped.model, shipped.threads) == ("hybrid", None, 1)
+    assert describe_model(shipped) == "hybrid (shipped)"
+    (tmp_path / "head.npz").write_bytes(b"")
+    ours = resolve_model(str(tmp_path), base)
+    assert (ours.engine, ours.model) == ("hybrid", str(tmp_path))
+    assert describe_model(ours) == f"hybrid ({tmp_path})"
+
+
 # --- predict -------------------------------------------------------------------------------------
 
 
