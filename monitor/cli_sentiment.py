@@ -13,7 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, cast
 
 import typer
 
@@ -22,6 +22,7 @@ from monitor.errors import BrandpulseError, InputError
 
 if TYPE_CHECKING:
     from sentiment import SentimentEngine
+    from sentiment.offline import OfflineEngine
     from sentiment.train_offline import Rows
 
 sentiment_app = typer.Typer(
@@ -358,6 +359,7 @@ def _train_from_corrections(
     from sentiment import load_engine
     from sentiment.corrections import require_enough, retrain_from_corrections, stored_corrections
     from sentiment.csv_files import read_labelled
+    from sentiment.hybrid import HybridEngine, save_retrained_hybrid
     from sentiment.scoring import describe_model
     from sentiment.training import labelled_rows, save_offline_engine, shared_base_rows
 
@@ -407,21 +409,21 @@ def _train_from_corrections(
         typer.echo(
             "the retrained model scores the same as the active one on the held-out corrections", err=True
         )
-    save_offline_engine(
-        new_engine,
-        output,
-        {
-            "version": "corrections",
-            "command": "brandpulse sentiment train --from-corrections",
-            "training_data": [
-                {"name": base_name, "rows": report.base_rows},
-                {"name": "staff corrections", "rows": report.trained_on, "weight": correction_weight},
-            ],
-            "corrections_report": report.to_dict(),
-        },
-    )
+    metadata = {
+        "version": "corrections",
+        "command": "brandpulse sentiment train --from-corrections",
+        "training_data": [
+            {"name": base_name, "rows": report.base_rows},
+            {"name": "staff corrections", "rows": report.trained_on, "weight": correction_weight},
+        ],
+        "corrections_report": report.to_dict(),
+    }
+    if isinstance(new_engine, HybridEngine):
+        save_retrained_hybrid(new_engine, output, metadata)
+    else:
+        save_offline_engine(cast("OfflineEngine", new_engine), output, metadata)
     typer.echo(f"retrained model written to {output}", err=True)
-    _how_to_use(output, "offline")
+    _how_to_use(output, new_engine.name)
 
 
 def _label_counts(counts: Counter[str]) -> str:

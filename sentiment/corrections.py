@@ -1,4 +1,5 @@
-"""Retraining the offline model on staff corrections, kept only when it does not score worse.
+"""Retraining the offline model (alone or inside the hybrid engine) on staff corrections, kept
+only when it does not score worse.
 
 A correction is a stored Sentiment with `override_label` set. The corrections are split
 deterministically: a held-out part scores the active model and the new one, the rest joins the
@@ -18,7 +19,8 @@ from sqlalchemy.orm import Session
 
 from monitor.db.models import Item, Mention, Sentiment
 from sentiment import LABELS, SentimentEngine, SentimentError
-from sentiment.offline import OfflineEngine, normalize
+from sentiment.hybrid import HybridEngine
+from sentiment.offline import normalize
 from sentiment.scoring import Evaluation, evaluate
 from sentiment.train_offline import Rows
 from sentiment.training import Hyperparameters, labelled_rows, train_offline_engine
@@ -137,8 +139,12 @@ def retrain_from_corrections(
     held_out_fraction: float = HELD_OUT_FRACTION,
     correction_weight: float = CORRECTION_WEIGHT,
     min_corrections: int = MIN_CORRECTIONS,
-) -> tuple[OfflineEngine, RetrainReport]:
-    """Train base rows + the training part of the corrections; score both models on the rest."""
+) -> tuple[SentimentEngine, RetrainReport]:
+    """Train base rows + the training part of the corrections; score both models on the rest.
+
+    The new engine is an offline model, or, when `active` is a hybrid, that hybrid with the
+    retrained offline model inside.
+    """
     require_enough(len(corrections), min_corrections)
     train, held_out = split_corrections(corrections, held_out_fraction)
     if not train:
@@ -150,7 +156,10 @@ def retrain_from_corrections(
     )
     if base_rows is not None:
         rows = base_rows + rows
-    engine = train_offline_engine(rows, Hyperparameters.of(active))
+    # A hybrid active engine keeps its e5 encoder and head; its offline part is what learns.
+    hybrid = active if isinstance(active, HybridEngine) else None
+    offline = train_offline_engine(rows, Hyperparameters.of(hybrid.offline if hybrid else active))
+    engine: SentimentEngine = hybrid.with_offline(offline) if hybrid else offline
     texts, gold, brands = [c.text for c in held_out], [c.label for c in held_out], [c.brand for c in held_out]
     report = RetrainReport(
         corrections=len(corrections),

@@ -29,6 +29,7 @@ HYBRID_DIR = Path(__file__).parent / "models" / "hybrid"
 ENCODER_FILE = "e5-pruned.npz"
 HEAD_FILE = "head.npz"
 METADATA_FILE = "metadata.json"
+OFFLINE_SUBDIR = "offline"  # a retrained hybrid's own offline model
 QUERY_PREFIX = "query: "  # e5 embeds classification inputs as queries
 MAX_TOKENS = 128
 CHARS_PER_TOKEN_BOUND = 16
@@ -103,8 +104,20 @@ def fit_head(embeddings: np.ndarray, labels: Sequence[str], c: float = 4.0) -> H
 class HybridEngine:
     name = "hybrid"
 
-    def __init__(self, encoder: E5Encoder, head: Head, offline: OfflineEngine, e5_weight: float = 1.0):
+    def __init__(
+        self,
+        encoder: E5Encoder,
+        head: Head,
+        offline: OfflineEngine,
+        e5_weight: float = 1.0,
+        directory: Path | None = None,
+    ):
         self.encoder, self.head, self.offline, self.e5_weight = encoder, head, offline, e5_weight
+        self.directory = directory  # where the encoder and head were loaded from
+
+    def with_offline(self, offline: OfflineEngine) -> HybridEngine:
+        """The same encoder and head around another offline model (retrained on corrections)."""
+        return HybridEngine(self.encoder, self.head, offline, self.e5_weight, self.directory)
 
     def predict_proba(self, texts: Sequence[Any], brand: str | Sequence[str] | None = None) -> np.ndarray:
         if len(texts) == 0:
@@ -136,11 +149,33 @@ def save_hybrid(
     return directory
 
 
+def save_retrained_hybrid(engine: HybridEngine, output: str | Path, metadata: dict[str, Any]) -> Path:
+    """`engine` (a hybrid whose offline model was retrained) as a directory of its own: the encoder
+    and head copied from where they were loaded, the offline model in `offline/`."""
+    from sentiment.training import save_offline_engine
+
+    if engine.directory is None:
+        raise ModelLoadError("cannot save a hybrid engine that was not loaded from a directory")
+    output = Path(output)
+    source = json.loads((engine.directory / METADATA_FILE).read_text(encoding="utf-8"))
+    save_hybrid(
+        output,
+        engine.directory / ENCODER_FILE,
+        engine.head,
+        {**source, **metadata, "encoder_and_head_from": str(engine.directory)},
+    )
+    save_offline_engine(engine.offline, output / OFFLINE_SUBDIR, metadata)
+    return output
+
+
 def load_hybrid(
     directory: str | Path | None = None, offline_model: str | Path | None = None, threads: int | None = None
 ) -> HybridEngine:
-    """The hybrid artifact in `directory` (default: the one shipped) + the offline model."""
+    """The hybrid artifact in `directory` (default: the one shipped) + the offline model: its own
+    `offline/` when it has one (after `train --from-corrections`), else `offline_model` or the shipped one."""
     directory = Path(directory) if directory else HYBRID_DIR
+    if offline_model is None and (directory / OFFLINE_SUBDIR / "weights.npz").is_file():
+        offline_model = directory / OFFLINE_SUBDIR
     for name in (ENCODER_FILE, HEAD_FILE, METADATA_FILE):
         if not (directory / name).is_file():
             raise ModelLoadError(f"{directory}: no {name}; not a hybrid model directory")
@@ -155,4 +190,5 @@ def load_hybrid(
     encoder = E5Encoder(directory / ENCODER_FILE, threads=threads)
     if head.coef.shape[1] != encoder.model.config.hidden_size:
         raise ModelLoadError(f"{directory / HEAD_FILE}: head does not fit the encoder's embedding size")
-    return HybridEngine(encoder, head, load_model(offline_model), float(metadata.get("e5_weight", 1.0)))
+    offline = load_model(offline_model)
+    return HybridEngine(encoder, head, offline, float(metadata.get("e5_weight", 1.0)), directory)

@@ -156,3 +156,62 @@ def test_the_shipped_hybrid_beats_the_offline_model_on_a_dev_sample():
         ):
             ours[i], theirs[i] = a, b
     assert macro_f1_pn(gold, ours) > macro_f1_pn(gold, theirs) > 0.3
+
+
+def test_corrections_retrain_the_offline_part_of_an_active_hybrid(artifact, tmp_path):
+    import csv
+    import random
+
+    from typer.testing import CliRunner
+
+    from monitor.cli import app
+    from monitor.db.models import Sentiment
+    from monitor.db.session import open_database, session_factory
+    from tests.support.seed import Post, seed
+
+    # Slang neither part of the hybrid knows; staff correct it, consistently.
+    slang = {
+        "negative": ["треш", "зашквар", "днище", "фейл"],
+        "positive": ["огонь", "топчик", "кайф", "имба"],
+    }
+    filler = ["банк", "карта", "связь", "поддержка", "оператор", "приложение"]
+    rng = random.Random(3)
+    corrections = []
+    for _ in range(40):
+        label = rng.choice(sorted(slang))
+        words = [rng.choice(filler), rng.choice(slang[label]), rng.choice(filler), rng.choice(slang[label])]
+        corrections.append((f"Сбербанк {' '.join(words)}", label))
+    url = f"sqlite:///{tmp_path / 'bp.db'}"
+    database = open_database(url)
+    with session_factory(database).begin() as session:
+        ids = seed(session, [Post(text=text, brand="Сбербанк", label="neutral") for text, _ in corrections])
+        for mention_id, (_, label) in zip(ids, corrections, strict=True):
+            session.get(Sentiment, mention_id).override_label = label
+    database.dispose()
+    base = tmp_path / "base.csv"
+    with base.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label"])
+        writer.writerows([[text, label] for label, texts in TRAIN.items() for text in texts])
+    config = tmp_path / "spiders.yaml"
+    config.write_text(
+        f"brands:\n  - name: Сбербанк\nstorage:\n  url: {url}\n"
+        f"sentiment:\n  engine: hybrid\n  model: {artifact}\n  threads: 1\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "retrained"
+    result = CliRunner().invoke(
+        app,
+        ["sentiment", "train", "--from-corrections", "--config", str(config), "--output", str(out),
+         "--base-data", str(base), "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["before"]["model"] == f"hybrid ({artifact})"
+    assert report["after"]["f1_pn"] > report["before"]["f1_pn"]
+    assert "engine: hybrid" in result.stderr
+    assert {p.name for p in out.iterdir()} >= {ENCODER_FILE, HEAD_FILE, "metadata.json", "offline"}
+    retrained = load_engine(SentimentConfig(engine="hybrid", model=str(out), threads=1))
+    assert isinstance(retrained, HybridEngine)
+    assert retrained.offline.metadata["corrections_report"] == report
+    assert retrained.predict(["Сбербанк зашквар днище фейл"], brand="Сбербанк")[0][0] == "negative"
