@@ -268,29 +268,26 @@ def train(
 # --------------------------------------------------------------------------------------- models
 
 
-class ProjectedEmbedding:  # built lazily: torch is imported only when training
-    @staticmethod
-    def make(table: Any, hidden: int) -> Any:
-        """Frozen 384-wide word table followed by a trained projection to `hidden`, initialised with
-        the table's top principal directions."""
-        import torch
+def projected_embedding(table: Any, hidden: int) -> Any:
+    """A frozen 384-wide word table followed by a trained projection to `hidden`, initialised with
+    the table's top principal directions (torch is imported only when training)."""
+    import torch
 
-        class _Projected(torch.nn.Module):
-            def __init__(self) -> None:
-                super().__init__()
-                self.table = torch.nn.Embedding.from_pretrained(table, freeze=True)
-                self.projection = torch.nn.Linear(table.shape[1], hidden, bias=False)
-                centred = table - table.mean(0, keepdim=True)
-                _, _, components = torch.linalg.svd(
-                    centred[:: max(1, len(table) // 20000)], full_matrices=False
-                )
-                with torch.no_grad():
-                    self.projection.weight.copy_(components[:hidden])
+    class Projected(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.table = torch.nn.Embedding.from_pretrained(table, freeze=True)
+            self.projection = torch.nn.Linear(table.shape[1], hidden, bias=False)
+            centred = table - table.mean(0, keepdim=True)
+            sample = centred[:: max(1, len(table) // 20000)]  # 20K rows fix the directions well enough
+            _, _, components = torch.linalg.svd(sample, full_matrices=False)
+            with torch.no_grad():
+                self.projection.weight.copy_(components[:hidden])
 
-            def forward(self, ids: Any) -> Any:
-                return self.projection(self.table(ids))
+        def forward(self, ids: Any) -> Any:
+            return self.projection(self.table(ids))
 
-        return _Projected()
+    return Projected()
 
 
 def build_teacher(base: PrunedE5) -> Any:
@@ -339,7 +336,7 @@ def build_student(teacher: Any, shape: StudentShape) -> Any:
         }
         student.load_state_dict(copied, strict=False)
     else:
-        student.bert.embeddings.word_embeddings = ProjectedEmbedding.make(table, shape.hidden)
+        student.bert.embeddings.word_embeddings = projected_embedding(table, shape.hidden)
     for name, parameter in student.named_parameters():
         if name in (WORD_TABLE_KEY, "bert.embeddings.word_embeddings.table.weight"):
             parameter.requires_grad_(False)

@@ -156,12 +156,16 @@ def load_pruned(path: str | Path) -> PrunedE5:
             raise E5FormatError(f"{path}: not a pruned e5 file (no readable metadata)") from exc
         if meta.get("format") != PRUNED_FORMAT:
             raise E5FormatError(f"{path}: format {meta.get('format')!r}, expected {PRUNED_FORMAT!r}")
-        arrays = {key[2:]: archive[key] for key in archive.files if key.startswith("t/")}
-        kept_ids = archive["__kept_ids__"]
-    vocabulary = Vocabulary(
-        pieces=meta["pieces"],
-        scores=meta["scores"],
-        normalization={int(k): s for k, s in meta["normalization"].items()},
-        **meta["special"],
-    )
-    return PrunedE5(path, Dimensions(**meta["dimensions"]), vocabulary, arrays, kept_ids)
+        try:
+            arrays = {key[2:]: archive[key] for key in archive.files if key.startswith("t/")}
+            kept_ids = archive["__kept_ids__"]
+            vocabulary = Vocabulary(
+                pieces=meta["pieces"],
+                scores=meta["scores"],
+                normalization={int(k): s for k, s in meta["normalization"].items()},
+                **meta["special"],
+            )
+            dimensions = Dimensions(**meta["dimensions"])
+        except (KeyError, TypeError, ValueError, OSError) as exc:
+            raise E5FormatError(f"{path}: incomplete pruned e5 file ({type(exc).__name__}: {exc})") from exc
+    return PrunedE5(path, dimensions, vocabulary, arrays, kept_ids)

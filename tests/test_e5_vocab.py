@@ -80,6 +80,11 @@ def test_a_file_that_is_not_a_pruned_model_is_refused_with_its_path(tmp_path):
     np.savez(path, something=np.zeros(3))
     with pytest.raises(E5FormatError, match=str(path)):
         load_pruned(path)
+    meta = np.frombuffer(b'{"format": "brandpulse-e5-pruned/1"}', dtype=np.uint8)
+    incomplete = tmp_path / "incomplete.npz"
+    np.savez(incomplete, __meta__=meta)
+    with pytest.raises(E5FormatError, match="incomplete pruned e5 file"):
+        load_pruned(incomplete)
     garbage = tmp_path / "garbage.npz"
     garbage.write_bytes(b"not a zip")
     with pytest.raises(E5FormatError, match="not a pruned e5 file"):
