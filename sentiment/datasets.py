@@ -214,6 +214,26 @@ def extra_rows(root: Path, name: str, weight: float) -> Rows:
     return Rows(texts, labels, [[] for _ in texts], np.full(len(texts), weight, dtype=np.float32))
 
 
+# Every text of a corpus, labelled or not (RuSentiment speech/skip rows, CEDR's test file); the
+# SentiRuEval dev files are never among them.
+TEXT_FILES = {
+    "rusentiment": ("rusentiment/random_posts.csv", "rusentiment/preselected_posts.csv"),
+    "cedr": ("cedr/train.csv", "cedr/test.csv"),
+}
+
+
+def corpus_texts(root: Path, corpus: str) -> list[str]:
+    """The texts of `corpus` (sentirueval = both train files, rusentiment, cedr), in file order."""
+    if corpus == "sentirueval":
+        return [t for domain in DOMAINS for t in load_sentirueval(root, domain, "train")["text"]]
+    if corpus not in TEXT_FILES:
+        raise ValueError(f"unknown corpus {corpus!r}; expected sentirueval, {', '.join(TEXT_FILES)}")
+    texts: list[str] = []
+    for name in TEXT_FILES[corpus]:
+        texts += read_csv(root / name, ("text",))["text"].fillna("").astype(str).tolist()
+    return texts
+
+
 def held_out_split(frame: pd.DataFrame, fraction: float) -> tuple[np.ndarray, np.ndarray]:
     """Indices of train and held-out rows: the held-out rows are the latest `fraction` by date.
 

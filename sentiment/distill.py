@@ -34,8 +34,9 @@ from typing import Any
 import numpy as np
 
 from sentiment import LABELS
+from sentiment.batching import length_sorted_batches, pad
 from sentiment.convert_e5 import bert_config, state_dict
-from sentiment.datasets import DOMAINS, datasets_dir, extra_rows, load_sentirueval, read_csv
+from sentiment.datasets import DOMAINS, corpus_texts, datasets_dir, extra_rows, load_sentirueval
 from sentiment.e5_vocab import PrunedE5, load_pruned
 from sentiment.metrics import f1, macro_f1_pn
 
@@ -101,13 +102,7 @@ def labelled_corpora(root: Path, settings: Settings) -> Labelled:
 
 def transfer_texts(root: Path, settings: Settings) -> list[str]:
     """Every text of the training corpora, labelled or not (RuSentiment speech/skip, CEDR test)."""
-    texts: list[str] = []
-    for domain in DOMAINS:
-        texts += load_sentirueval(root, domain, "train")["text"].tolist()
-    for name in ("random_posts.csv", "preselected_posts.csv"):
-        texts += read_csv(root / "rusentiment" / name, ("text",))["text"].fillna("").astype(str).tolist()
-    for name in ("train.csv", "test.csv"):
-        texts += read_csv(root / "cedr" / name, ("text",))["text"].fillna("").astype(str).tolist()
+    texts = [t for corpus in ("sentirueval", "rusentiment", "cedr") for t in corpus_texts(root, corpus)]
     unique = list(dict.fromkeys(t for t in texts if t.strip()))
     return unique[: settings.limit * 4] if settings.limit else unique
 
@@ -148,31 +143,21 @@ def augment(sequences: list[list[int]], copies: int, rng: random.Random) -> list
     return out
 
 
-def length_batches(sequences: Sequence[list[int]], size: int, rng: random.Random | None) -> list[list[int]]:
-    """Index batches of similar length (little padding); shuffled when `rng` is given."""
+def shuffled_length_batches(sequences: Sequence[list[int]], size: int, rng: random.Random) -> list[list[int]]:
+    """Training batches: shuffled, but each drawn from a window sorted by length (little padding)."""
     order = list(range(len(sequences)))
-    if rng is None:
-        order.sort(key=lambda i: len(sequences[i]))
-        return [order[s : s + size] for s in range(0, len(order), size)]
     rng.shuffle(order)
-    batches = []
     window = size * 64
+    batches = []
     for start in range(0, len(order), window):
-        chunk = sorted(order[start : start + window], key=lambda i: len(sequences[i]))
-        batches += [chunk[s : s + size] for s in range(0, len(chunk), size)]
+        chunk = order[start : start + window]
+        batches += [[chunk[i] for i in b] for b in length_sorted_batches([sequences[i] for i in chunk], size)]
     rng.shuffle(batches)
     return batches
 
 
-def pad(sequences: list[list[int]], pad_id: int, device: Any) -> tuple[Any, Any]:
-    import torch
-
-    width = max(len(s) for s in sequences)
-    ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(sequences), width), dtype=torch.long)
-    for row, s in enumerate(sequences):
-        ids[row, : len(s)] = torch.tensor(s, dtype=torch.long)
-        mask[row, : len(s)] = 1
+def padded(sequences: list[list[int]], pad_id: int, device: Any) -> tuple[Any, Any]:
+    ids, mask = pad(sequences, pad_id)
     return ids.to(device), mask.to(device)
 
 
@@ -195,8 +180,8 @@ def predict_logits(model: Any, sequences: list[list[int]], pad_id: int, device: 
     model.eval()
     out = np.zeros((len(sequences), len(LABELS)), dtype=np.float32)
     with torch.inference_mode(), _autocast(device):
-        for index in length_batches(sequences, batch, None):
-            ids, mask = pad([sequences[i] for i in index], pad_id, device)
+        for index in length_sorted_batches(sequences, batch):
+            ids, mask = padded([sequences[i] for i in index], pad_id, device)
             out[index] = model(input_ids=ids, attention_mask=mask).logits.float().cpu().numpy()
     return out
 
@@ -240,8 +225,8 @@ def train(
     for epoch in range(epochs):
         model.train()
         started, total, count = time.perf_counter(), 0.0, 0
-        for index in length_batches(sequences, batch_size, rng):
-            ids, mask = pad([sequences[i] for i in index], pad_id, device)
+        for index in shuffled_length_batches(sequences, batch_size, rng):
+            ids, mask = padded([sequences[i] for i in index], pad_id, device)
             with _autocast(device):
                 logits = model(input_ids=ids, attention_mask=mask).logits.float()
             log_probs = torch.log_softmax(logits / temperature, dim=-1)

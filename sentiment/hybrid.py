@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from sentiment import LABELS, ModelLoadError
+from sentiment.batching import length_sorted_batches, pad
 from sentiment.offline import OfflineEngine, load_model, softmax
 
 HYBRID_DIR = Path(__file__).parent / "models" / "hybrid"
@@ -64,17 +65,10 @@ class E5Encoder:
             QUERY_PREFIX + ("" if t is None else str(t))[: MAX_TOKENS * CHARS_PER_TOKEN_BOUND] for t in texts
         ]
         encoded = self.tokenizer(cleaned, truncation=True, max_length=MAX_TOKENS)["input_ids"]
-        order = sorted(range(len(encoded)), key=lambda i: len(encoded[i]))
         out = np.zeros((len(encoded), self.model.config.hidden_size), dtype=np.float32)
         with torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                index = order[start : start + self.batch_size]
-                width = max(len(encoded[i]) for i in index)
-                ids = torch.full((len(index), width), self.pad_id, dtype=torch.long)
-                mask = torch.zeros((len(index), width), dtype=torch.long)
-                for row, i in enumerate(index):
-                    ids[row, : len(encoded[i])] = torch.tensor(encoded[i])
-                    mask[row, : len(encoded[i])] = 1
+            for index in length_sorted_batches(encoded, self.batch_size):
+                ids, mask = pad([encoded[i] for i in index], self.pad_id)
                 hidden = self.model(input_ids=ids, attention_mask=mask).last_hidden_state
                 weights = mask.unsqueeze(-1).float()
                 pooled = (hidden * weights).sum(1) / weights.sum(1)
@@ -101,6 +95,11 @@ def fit_head(embeddings: np.ndarray, labels: Sequence[str], c: float = 4.0) -> H
     return Head(classifier.coef_[order].astype(np.float32), classifier.intercept_[order].astype(np.float32))
 
 
+def mix(e5: np.ndarray, offline: np.ndarray, e5_weight: float = 1.0) -> np.ndarray:
+    """The two opinions combined: the normalised product of probabilities, e5's raised to `e5_weight`."""
+    return softmax(e5_weight * np.log(np.clip(e5, 1e-9, 1.0)) + np.log(np.clip(offline, 1e-9, 1.0)))
+
+
 class HybridEngine:
     name = "hybrid"
 
@@ -123,9 +122,7 @@ class HybridEngine:
         if len(texts) == 0:
             return np.zeros((0, len(LABELS)), dtype=np.float32)
         e5 = self.head.probabilities(self.encoder.embed(texts))
-        offline = self.offline.predict_proba(texts, brand=brand)
-        mixed = self.e5_weight * np.log(np.clip(e5, 1e-9, 1.0)) + np.log(np.clip(offline, 1e-9, 1.0))
-        return softmax(mixed)
+        return mix(e5, self.offline.predict_proba(texts, brand=brand), self.e5_weight)
 
     def predict(self, texts: Sequence[str], brand: str | None = None) -> list[tuple[str, float]]:
         if isinstance(texts, str):

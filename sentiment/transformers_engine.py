@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from sentiment import LABELS, ModelLoadError
+from sentiment.batching import length_sorted_batches, pad
 
 if TYPE_CHECKING:
     from monitor.config import SentimentConfig
@@ -204,12 +205,13 @@ class TransformersEngine:
         # A tokenizer that adds no special tokens gives nothing for "": feed it one padding token.
         encoded = [ids if ids else [self.tokenizer.pad_token_id] for ids in encoded]
         # Batches of similar length waste little on padding; results go back to input order.
-        order = sorted(range(len(cleaned)), key=lambda i: len(encoded[i]))
         results: list[dict[str, float]] = [{} for _ in cleaned]
+        left = getattr(self.tokenizer, "padding_side", "right") == "left"
         with torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                batch_index = order[start : start + self.batch_size]
-                input_ids, attention_mask = self._pad([encoded[i] for i in batch_index])
+            for batch_index in length_sorted_batches(encoded, self.batch_size):
+                input_ids, attention_mask = pad(
+                    [encoded[i] for i in batch_index], self.tokenizer.pad_token_id, left=left
+                )
                 logits = self.model(input_ids=input_ids, attention_mask=attention_mask).logits.float()
                 probabilities = torch.softmax(logits, dim=-1).tolist()
                 for i, row in zip(batch_index, probabilities, strict=True):
@@ -218,20 +220,6 @@ class TransformersEngine:
                         summed[self.label_of_index[index]] += p
                     results[i] = summed
         return results
-
-    def _pad(self, sequences: list[list[int]]) -> tuple[Any, Any]:
-        import torch
-
-        width = max(len(ids) for ids in sequences)
-        pad_id = self.tokenizer.pad_token_id
-        left = getattr(self.tokenizer, "padding_side", "right") == "left"
-        input_ids = torch.full((len(sequences), width), pad_id, dtype=torch.long)
-        attention_mask = torch.zeros((len(sequences), width), dtype=torch.long)
-        for row, ids in enumerate(sequences):
-            span = slice(width - len(ids), width) if left else slice(0, len(ids))
-            input_ids[row, span] = torch.tensor(ids, dtype=torch.long)
-            attention_mask[row, span] = 1
-        return input_ids, attention_mask
 
     def predict(self, texts: Sequence[str], brand: str | None = None) -> list[tuple[str, float]]:
         # Text-level models: `brand` is accepted for the common interface and not used.

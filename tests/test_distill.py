@@ -17,13 +17,14 @@ import pandas as pd
 import pytest
 
 from sentiment import LABELS
+from sentiment.batching import length_sorted_batches
 from sentiment.distill import (
     Settings,
     StudentShape,
     augment,
-    length_batches,
     run,
     save_student_model,
+    shuffled_length_batches,
     teacher_probabilities,
     transfer_texts,
 )
@@ -205,8 +206,8 @@ def test_augmented_copies_keep_the_special_tokens_and_most_of_the_text():
 
 def test_length_batches_cover_every_index_once_and_group_similar_lengths():
     sequences = [[1] * n for n in (5, 50, 6, 49, 7, 48, 8, 47)]
-    batches = length_batches(sequences, 4, None)
+    batches = length_sorted_batches(sequences, 4)
     assert sorted(i for b in batches for i in b) == list(range(8))
     assert batches[0] == [0, 2, 4, 6]
-    shuffled = length_batches(sequences, 4, random.Random(1))
+    shuffled = shuffled_length_batches(sequences, 4, random.Random(1))
     assert sorted(i for b in shuffled for i in b) == list(range(8))
