@@ -56,15 +56,16 @@ def main() -> None:
     settings = config.dashboard if config else None
     language_switch(settings.language if settings else "ru")
     st.title("brandpulse")
+    session_hours = settings.session_hours if settings else 12
     try:
         users = load_users(settings.users_file if settings else None)
+        actor = auth.logged_in_actor(users, session_hours)
     except BrandpulseError as exc:
         st.error(t("app.config_error", error=exc))
         return
-    actor = auth.logged_in_actor(users)
     if actor is None:
         return
-    auth.account_box(actor)
+    auth.account_box(actor, session_hours)
     try:
         sessions = _sessions(_database_url(config))
     except BrandpulseError as exc:

@@ -447,6 +447,8 @@ class DashboardConfig(StrictModel):
     language: Literal["ru", "en"] = "ru"
     # Mentions per inbox page.
     page_size: int = Field(default=25, ge=5, le=200)
+    # How long a login survives page reloads (a signed cookie); 0 = log in on every reload.
+    session_hours: int = Field(default=12, ge=0, le=720)
 
 
 class Config(StrictModel):

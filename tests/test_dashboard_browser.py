@@ -22,6 +22,7 @@ import pytest
 
 from monitor.db.models import Workflow
 from monitor.db.session import open_database, session_factory
+from monitor.login_cookie import COOKIE_NAME
 from monitor.ui.chromium import CHROMIUM, launch_chromium, log_in
 from tests.support.dashboard import CONFIG, users_text
 from tests.support.seed import Post, seed
@@ -167,3 +168,29 @@ def test_staff_logs_in_filters_the_inbox_and_resolves_a_mention(dashboard, page,
     page.screenshot(path=str(shot), full_page=True)
     assert shot.stat().st_size > 10_000
     assert dialogs == []
+
+
+def test_a_login_survives_a_reload_until_logout(dashboard, page):
+    from playwright.sync_api import expect
+
+    page.set_default_timeout(TIMEOUT_MS)
+    expect.set_options(timeout=TIMEOUT_MS)
+    page.goto(dashboard.wait_ready())
+    log_in(page, "olga", "olga-secret-1")
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_text("свежий хлеб")).to_be_visible()
+    cookie = next(c for c in page.context.cookies() if c["name"] == COOKIE_NAME)
+    assert cookie["sameSite"] == "Strict" and cookie["path"] == "/"
+    assert cookie["expires"] > time.time() + 11 * 3600  # the default 12 hours
+
+    page.reload()
+    expect(main.get_by_text("свежий хлеб")).to_be_visible()
+    expect(page.get_by_label("Пароль")).to_have_count(0)
+
+    page.get_by_test_id("stSidebar").get_by_role("button", name="Выйти").click()
+    expect(page.get_by_label("Пароль")).to_be_visible()
+    expect(main.get_by_text("свежий хлеб")).to_have_count(0)
+    page.reload()
+    expect(page.get_by_label("Пароль")).to_be_visible()
+    expect(main.get_by_text("свежий хлеб")).to_have_count(0)
+    assert COOKIE_NAME not in {c["name"] for c in page.context.cookies()}

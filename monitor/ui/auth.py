@@ -1,13 +1,25 @@
-"""The login form, logout, and the local demo mode when no users are configured."""
+"""The login form, logout, the login cookie that survives reloads, and the local demo mode when no
+users are configured."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from monitor.auth import Actor, LoginThrottle, User, authenticate, is_local_address
+from monitor.login_cookie import (
+    COOKIE_NAME,
+    LoginCookies,
+    clear_cookie_script,
+    session_secret,
+    set_cookie_script,
+)
 from monitor.ui.i18n import t
 
 DEMO_ACTOR = Actor("demo", "staff")
+# Session-state keys: the token this tab holds, and cookie changes waiting for the next run to send.
+_TOKEN_KEY = "login_token"
+_PENDING_COOKIE_KEY = "login_cookie_pending"
+_LOGGED_OUT_KEY = "logged_out"
 
 
 @st.cache_resource
@@ -16,7 +28,18 @@ def _throttle() -> LoginThrottle:
     return LoginThrottle()
 
 
-def logged_in_actor(users: dict[str, User]) -> Actor | None:
+@st.cache_resource
+def _secret() -> bytes:
+    return session_secret()
+
+
+@st.cache_resource
+def _cookies(lifetime_seconds: int) -> LoginCookies:
+    # One per server process, so a logout's revocation is seen by every browser session.
+    return LoginCookies(_secret(), lifetime_seconds)
+
+
+def logged_in_actor(users: dict[str, User], session_hours: int = 12) -> Actor | None:
     """The actor for this browser session, or None after showing the login form (or a refusal).
 
     With no users configured the dashboard runs as a labelled demo, only when it listens on this
@@ -27,6 +50,8 @@ def logged_in_actor(users: dict[str, User]) -> Actor | None:
             return DEMO_ACTOR
         st.error(t("auth.no_users"))
         return None
+    cookies = _cookies(session_hours * 3600)
+    _send_pending_cookie(cookies)
     actor: Actor | None = st.session_state.get("actor")
     if actor is not None:
         user = users.get(actor.name)
@@ -34,11 +59,24 @@ def logged_in_actor(users: dict[str, User]) -> Actor | None:
         if user is not None and user.role == actor.role:
             return actor
         del st.session_state["actor"]
-    _login_form(users)
+    elif session_hours and not st.session_state.get(_LOGGED_OUT_KEY):
+        # A reload: the browser sent the cookie of an earlier login with the page request.
+        token = _browser_cookie()
+        actor = cookies.actor_for(token, users)
+        if actor is not None:
+            st.session_state["actor"], st.session_state[_TOKEN_KEY] = actor, token
+            return actor
+    _login_form(users, cookies)
     return None
 
 
-def _login_form(users: dict[str, User]) -> None:
+def _browser_cookie() -> str | None:
+    value = st.context.cookies.get(COOKIE_NAME)
+    # Streamlit's test harness has no browser behind it: no cookie there is a string.
+    return value if isinstance(value, str) else None
+
+
+def _login_form(users: dict[str, User], cookies: LoginCookies) -> None:
     # Cleared in the browser on submit: a wrong password is not left in the field.
     with st.form("login", clear_on_submit=True):
         st.subheader(t("auth.title"))
@@ -57,13 +95,33 @@ def _login_form(users: dict[str, User]) -> None:
         st.error(t("auth.wrong"))
         return
     st.session_state["actor"] = actor
+    st.session_state.pop(_LOGGED_OUT_KEY, None)
+    if cookies.lifetime_seconds:
+        token = cookies.issue(users[actor.name])
+        st.session_state[_TOKEN_KEY] = token
+        st.session_state[_PENDING_COOKIE_KEY] = set_cookie_script(token, cookies.lifetime_seconds)
     st.rerun()
 
 
-def account_box(actor: Actor) -> None:
+def _send_pending_cookie(cookies: LoginCookies) -> None:
+    # Sent on the run after a login or logout: the run that decided it ends in st.rerun(), which
+    # would drop an element it had drawn.
+    script = st.session_state.pop(_PENDING_COOKIE_KEY, None)
+    if script:
+        st.html(script, unsafe_allow_javascript=True)
+
+
+def account_box(actor: Actor, session_hours: int = 12) -> None:
     """Who is logged in, with which role, and the logout button (sidebar)."""
     role = t(f"role.{actor.role}")
     st.sidebar.caption(t("auth.signed_in", name=actor.name, role=role))
     if actor != DEMO_ACTOR and st.sidebar.button(t("auth.logout"), key="logout"):
+        token = st.session_state.pop(_TOKEN_KEY, None)
+        if token:
+            # Revoked here too: a copy of the cookie left in another tab or device is refused.
+            _cookies(session_hours * 3600).revoke(token)
         st.session_state.pop("actor", None)
+        # This tab's page request still carries the old cookie: never read it again.
+        st.session_state[_LOGGED_OUT_KEY] = True
+        st.session_state[_PENDING_COOKIE_KEY] = clear_cookie_script()
         st.rerun()

@@ -1,0 +1,117 @@
+"""Signed login cookies, so a reload of the dashboard keeps its user logged in. No Streamlit here.
+
+A token is `<name b64>.<expires unix>.<mac b64>`, the mac an HMAC-SHA256 over the name, the role,
+the expiry and the user's password hash. So a token dies when it expires, when the user is removed,
+given another role or a new password (`brandpulse user add --replace`), when it is revoked by a
+logout, or when the secret changes. The secret comes from BRANDPULSE_SESSION_SECRET; without it each
+server process draws its own, and a restart logs everyone out.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import re
+import secrets
+import threading
+import time
+from collections.abc import Callable
+
+from monitor.auth import Actor, User
+from monitor.errors import ConfigError
+
+COOKIE_NAME = "brandpulse_session"
+SECRET_ENV = "BRANDPULSE_SESSION_SECRET"
+MIN_SECRET_LENGTH = 32
+# Only these characters ever reach the browser: the token is safe inside a cookie and a script.
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,200}\.[0-9]{1,12}\.[A-Za-z0-9_-]{43}$")
+
+
+def session_secret() -> bytes:
+    """BRANDPULSE_SESSION_SECRET (shared by every dashboard process behind one address), else a
+    random secret of this process."""
+    configured = os.environ.get(SECRET_ENV, "").strip()
+    if not configured:
+        return secrets.token_bytes(32)
+    if len(configured) < MIN_SECRET_LENGTH:
+        raise ConfigError(
+            f"{SECRET_ENV} is {len(configured)} characters; use at least {MIN_SECRET_LENGTH} "
+            "(e.g. `python -c 'import secrets; print(secrets.token_urlsafe(32))'`)"
+        )
+    return configured.encode("utf-8")
+
+
+class LoginCookies:
+    """Issues and checks login tokens; remembers the ones revoked by a logout until they expire."""
+
+    def __init__(self, secret: bytes, lifetime_seconds: int, clock: Callable[[], float] = time.time):
+        self._secret, self.lifetime_seconds, self._clock = secret, lifetime_seconds, clock
+        self._revoked: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def issue(self, user: User) -> str:
+        expires = int(self._clock()) + self.lifetime_seconds
+        name = _b64(user.name.encode("utf-8"))
+        return f"{name}.{expires}.{_b64(self._mac(user, expires))}"
+
+    def actor_for(self, token: str | None, users: dict[str, User]) -> Actor | None:
+        """The actor a token stands for; None for a missing, malformed, forged, expired or revoked
+        token, or one whose user has since been removed, re-roled or given a new password."""
+        if not token or not _TOKEN.match(token):
+            return None
+        encoded_name, expires_text, encoded_mac = token.split(".")
+        expires = int(expires_text)
+        if expires <= self._clock() or self._is_revoked(token):
+            return None
+        try:
+            name = base64.urlsafe_b64decode(encoded_name + "=" * (-len(encoded_name) % 4)).decode("utf-8")
+        except (ValueError, UnicodeDecodeError):
+            return None
+        user = users.get(name)
+        if user is None:
+            return None
+        if not hmac.compare_digest(_b64(self._mac(user, expires)), encoded_mac):
+            return None
+        return Actor(user.name, user.role)
+
+    def revoke(self, token: str) -> None:
+        """Refuse the token from now on (a logout); forgotten once it would have expired anyway."""
+        if not _TOKEN.match(token):
+            return
+        now = self._clock()
+        with self._lock:
+            self._revoked = {t: e for t, e in self._revoked.items() if e > now}
+            self._revoked[token] = int(token.split(".")[1])
+
+    def _is_revoked(self, token: str) -> bool:
+        with self._lock:
+            return token in self._revoked
+
+    def _mac(self, user: User, expires: int) -> bytes:
+        message = "\n".join((user.name, user.role, str(expires), user.password_hash))
+        return hmac.new(self._secret, message.encode("utf-8"), hashlib.sha256).digest()
+
+
+def set_cookie_script(token: str, max_age_seconds: int) -> str:
+    """JavaScript that stores the token in the browser (Secure when the page came over HTTPS)."""
+    if not _TOKEN.match(token):
+        raise ValueError("not a login token")
+    return _cookie_script(f"{COOKIE_NAME}={token}; Max-Age={int(max_age_seconds)}")
+
+
+def clear_cookie_script() -> str:
+    return _cookie_script(f"{COOKIE_NAME}=; Max-Age=0")
+
+
+def _cookie_script(assignment: str) -> str:
+    # SameSite=Strict: another site can never make the browser send it along.
+    return (
+        f'<script>document.cookie = "{assignment}; Path=/; SameSite=Strict" + '
+        '(location.protocol === "https:" ? "; Secure" : "");</script>'
+    )
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
