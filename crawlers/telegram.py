@@ -28,6 +28,19 @@ CANONICAL_BASE = "https://t.me"
 PAGE_DELAY_SECONDS = 1.0
 
 _MULTIPLIERS = {"K": 1_000, "M": 1_000_000, "B": 1_000_000_000}
+# A post's own media blocks by their class on t.me. The thumbnail in a reply quote or a link
+# preview has classes of its own, so the quoted post's photo is not counted as this post's.
+_MEDIA_KINDS = (
+    ("photo", ".tgme_widget_message_photo_wrap"),
+    ("video", ".tgme_widget_message_video_player, .tgme_widget_message_roundvideo_thumb"),
+    ("sticker", ".tgme_widget_message_sticker_wrap, .tgme_widget_message_sticker"),
+    ("voice", ".tgme_widget_message_voice"),
+    ("document", ".tgme_widget_message_document_wrap"),
+    ("poll", ".tgme_widget_message_poll"),
+    ("location", ".tgme_widget_message_location_wrap"),
+    # The stub t.me shows instead of media it cannot play in a browser ("VIEW IN TELEGRAM").
+    ("unsupported", ".message_media_not_supported"),
+)
 
 
 @dataclass(frozen=True)
@@ -39,6 +52,10 @@ class Message:
     views: int | None
     owner_name: str | None
     forwarded_from: str | None
+    # Kinds of media the post carries ("photo", "poll"...): many posts are a photo and no text.
+    media: tuple[str, ...]
+    # "Channel created", "pinned «...»", "photo updated": Telegram's notices, nobody's words.
+    service: bool
 
 
 @dataclass(frozen=True)
@@ -47,6 +64,10 @@ class ChannelPage:
     subscribers: int | None
     # Every post on the page, oldest first, including service messages and posts without text.
     messages: list[Message]
+    # The page has t.me's message history: it is a channel preview, even when no post is on it.
+    preview: bool
+    # t.me's "No posts found" notice, which it also shows instead of posts when it throttles.
+    no_posts_notice: bool
 
 
 class TelegramCrawler:
@@ -104,29 +125,30 @@ class TelegramCrawler:
                     client=self.client,
                     sleep=self.sleep,
                 )
+                page = _preview_page(result.text, result.url, url, source.name)
             except SourceError as exc:
                 if before is None:
                     raise
-                # Keep the newer posts but not the cursor: the next run starts again from the
-                # top and fills the gap (the store drops the posts it already has).
-                warnings.append(f"{exc}; kept {len(found)} newer posts, the rest on the next run")
-                return [found[post_id] for post_id in sorted(found)], warnings, 0
-            if "/s/" not in urlsplit(result.url).path:
-                raise SourceUnavailable(
-                    source.name,
-                    f"{url}: the channel has no public web preview "
-                    f"(redirected to {result.url}); check the channel name",
-                )
-            page = parse_channel_page(result.text)
+                return _kept_newer(found, warnings, str(exc))
             if not page.messages:
                 if page_number == 1:
-                    warnings.append(
-                        f"{source.name}: {url}: no messages found on the page; the channel is empty "
-                        "or private, or t.me changed its layout"
+                    warnings.append(_empty_first_page(page, url, source.name))
+                elif last_id:
+                    # Posts between the cursor and this page were never read: t.me answers an
+                    # older page with "No posts found" when it throttles, not with an error.
+                    return _kept_newer(
+                        found,
+                        warnings,
+                        f"{source.name}: {url}: no posts on an older page although those after "
+                        f'#{last_id} are not read yet (t.me throttles with "No posts found")',
                     )
+                # Without a cursor an empty older page is the start of the channel.
                 break
             with_text = [m for m in page.messages if m.text]
-            if not with_text and any(m.published_at for m in page.messages):
+            posts = [m for m in page.messages if not m.service]
+            # A page of photos or stickers without captions is normal; posts that carry neither
+            # text nor any media we know mean the markup changed under us.
+            if posts and not with_text and not all(m.media for m in posts):
                 warnings.append(
                     f"{source.name}: {url}: {len(page.messages)} posts but no text in any; "
                     "t.me may have changed its layout"
@@ -172,21 +194,33 @@ def parse_channel_page(html: str) -> ChannelPage:
         # which paging relies on, but carry no text of anyone's.
         service = "service_message" in (post.attrib.get("class") or "").split()
         text_node = None if service else _own_text_node(post)
+        text = html_to_text(text_node.get()) if text_node is not None else ""
+        if not text and not service:
+            # A poll has no caption: its question and options are the words that name brands.
+            text = _poll_text(post)
         owner = tidy_text(" ".join(post.css(".tgme_widget_message_owner_name ::text").getall()))
         forwarded = tidy_text(" ".join(post.css(".tgme_widget_message_forwarded_from_name ::text").getall()))
         messages.append(
             Message(
                 channel=channel,
                 id=int(number),
-                text=html_to_text(text_node.get()) if text_node is not None else "",
+                text=text,
                 published_at=_post_date(post),
                 views=parse_count(" ".join(post.css(".tgme_widget_message_views::text").getall())),
                 owner_name=owner or None,
                 forwarded_from=forwarded or None,
+                media=tuple(kind for kind, selector in _MEDIA_KINDS if post.css(selector)),
+                service=service,
             )
         )
     messages.sort(key=lambda m: m.id)
-    return ChannelPage(title=title, subscribers=_subscribers(page), messages=messages)
+    return ChannelPage(
+        title=title,
+        subscribers=_subscribers(page),
+        messages=messages,
+        preview=bool(page.css(".tgme_channel_history")),
+        no_posts_notice=bool(page.css(".tme_no_messages_found")),
+    )
 
 
 def parse_count(text: str) -> int | None:
@@ -218,6 +252,12 @@ def _own_text_node(post: Selector) -> Selector | None:
     return None
 
 
+def _poll_text(post: Selector) -> str:
+    """The poll's question and options, one a line; "" for a post without a poll."""
+    nodes = post.css(".tgme_widget_message_poll_question, .tgme_widget_message_poll_option_text")
+    return "\n".join(line for line in (html_to_text(node.get()) for node in nodes) if line)
+
+
 def _post_date(post: Selector) -> datetime | None:
     value = post.css(".tgme_widget_message_date time::attr(datetime)").get()
     if not value:
@@ -236,6 +276,45 @@ def _subscribers(page: Selector) -> int | None:
         if "subscriber" in kind or "подписчик" in kind:
             return parse_count(" ".join(counter.css(".counter_value::text").getall()))
     return None
+
+
+def _preview_page(html: str, final_url: str, url: str, source: str) -> ChannelPage:
+    """The channel page t.me answered; SourceUnavailable when the answer is not a channel preview."""
+    # A channel without a public preview (private, a group, a user or bot, no such name) is
+    # redirected from /s/<name> to its card at /<name>, which has no posts to read.
+    if "/s/" not in urlsplit(final_url).path:
+        raise SourceUnavailable(
+            source,
+            f"{url}: the channel has no public web preview (redirected to {final_url}); "
+            "check the channel name",
+        )
+    page = parse_channel_page(html)
+    # The same card served without a redirect: no message history at all, not an empty channel.
+    if not page.messages and not page.preview:
+        raise SourceUnavailable(
+            source,
+            f"{url}: not a channel preview (no message history on the page): the channel is private, "
+            "is a group, a user or a bot, or does not exist; check the channel name",
+        )
+    return page
+
+
+def _empty_first_page(page: ChannelPage, url: str, source: str) -> str:
+    if page.no_posts_notice:
+        return (
+            f'{source}: {url}: t.me answered "No posts found", as it does when it throttles; '
+            "the channel is read again at the next run"
+        )
+    return f"{source}: {url}: no messages found on the page; the channel is empty, or t.me changed its layout"
+
+
+def _kept_newer(
+    found: dict[int, RawItem], warnings: list[str], reason: str
+) -> tuple[list[RawItem], list[str], int]:
+    """An older page failed. Keep the newer posts but not the cursor: the next run starts again
+    from the top and fills the gap (the store drops the posts it already has)."""
+    warnings.append(f"{reason}; kept {len(found)} newer posts, the rest on the next run")
+    return [found[post_id] for post_id in sorted(found)], warnings, 0
 
 
 def _to_item(message: Message, page: ChannelPage, source: str) -> RawItem:

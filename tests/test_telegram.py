@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import httpx
@@ -11,6 +13,7 @@ import pytest
 from crawlers.base import Batch, Cursor
 from crawlers.telegram import (
     PAGE_DELAY_SECONDS,
+    Message,
     TelegramCrawler,
     channel_name,
     parse_channel_page,
@@ -18,7 +21,7 @@ from crawlers.telegram import (
 )
 from monitor.config import TelegramSource
 from monitor.errors import SourceError
-from monitor.local_server import LocalServer
+from monitor.local_server import LocalServer, Response
 
 # The session fixture `fixture_server`: tests/fixtures/ plus fault routes on 127.0.0.1.
 
@@ -26,6 +29,10 @@ FIXTURES = Path(__file__).parent / "fixtures"
 CHANNEL = "banki_i_svyaz"
 PAGE_ONE = f"/telegram/s/{CHANNEL}"
 PAGE_TWO = f"/telegram/s/{CHANNEL}?before=12"
+# Laid out like a real t.me/s page: pinned notice, signed and edited post, replies to a post and
+# to a photo, forwards from a channel and from a hidden user, an album, a poll, a sticker, a link
+# preview, a document. Its older page is t.me's "No posts found" answer to a throttled client.
+REAL = "mts_otzyvy"
 
 
 def crawl(
@@ -49,6 +56,35 @@ def crawl(
 
 def page_one() -> str:
     return (FIXTURES / "telegram" / "s" / CHANNEL).read_text(encoding="utf-8")
+
+
+def real_page() -> str:
+    return (FIXTURES / "telegram" / "s" / REAL).read_text(encoding="utf-8")
+
+
+def real_posts(html: str | None = None) -> dict[int, Message]:
+    return {m.id: m for m in parse_channel_page(html or real_page()).messages}
+
+
+@pytest.fixture(scope="module")
+def tme() -> Iterator[LocalServer]:
+    """tests/fixtures/ plus t.me's answers that are not files: redirects away from /s/, throttling."""
+    notice = (FIXTURES / "telegram" / "s" / f"{REAL}__before=301").read_bytes()
+
+    def to_card(request: BaseHTTPRequestHandler) -> Response:
+        # What t.me does for a channel without a web preview: 302 from /s/<name> to its card.
+        return Response(302, b"", {"Location": "/telegram/zakrytyi_klub"})
+
+    def throttled(request: BaseHTTPRequestHandler) -> Response:
+        return Response(200, notice, {"Content-Type": "text/html; charset=utf-8"})
+
+    routes = {
+        "/telegram/s/zakrytyi_klub": to_card,
+        f"/telegram/s/{REAL}?before=": to_card,
+        "/telegram/s/mts_peregruz": throttled,
+    }
+    with LocalServer(FIXTURES, routes=routes) as server:
+        yield server
 
 
 def test_page_is_parsed_into_messages_oldest_first():
@@ -197,6 +233,136 @@ def test_a_failing_older_page_keeps_newer_posts_and_the_old_cursor():
 def test_all_channels_failing_raises_source_error(fixture_server):
     with pytest.raises(SourceError, match="all 2 channels failed"):
         crawl(fixture_server, "no_such_channel", "another_missing_one")
+
+
+def test_real_layout_text_keeps_line_breaks_emoji_and_hashtags():
+    assert real_posts()[303].text == (
+        "😡 МТС Банк опять списал комиссию за обслуживание карты\n"
+        "299 ₽, хотя по тарифу первый год бесплатно. Поддержка в чате отвечает шаблонами.\n"
+        "#МТСБанк #комиссия"
+    )
+
+
+def test_reply_quote_is_not_part_of_the_reply():
+    posts = real_posts()
+    assert posts[304].text.startswith("Апдейт: деньги вернули")
+    assert "комиссию" not in posts[304].text
+    # A reply to a photo quotes it as "Photo" (metatext), not as text.
+    assert posts[305].text.startswith("На скриншоте — тариф «Мой МТС»")
+
+
+def test_forward_names_the_channel_or_the_hidden_sender_it_came_from():
+    posts = real_posts()
+    assert posts[306].forwarded_from == "Связь без цензуры"
+    assert posts[307].forwarded_from == "Анна Смирнова"
+    assert posts[305].forwarded_from is None
+
+
+def test_album_caption_and_post_with_link_preview_are_read_once():
+    posts = real_posts()
+    assert (
+        posts[308].text == "Очередь в салоне МТС на Тверской, суббота, 12:00. Электронная очередь не работает"
+    )
+    assert posts[312].text == (
+        "Разобрали новые условия кешбэка по карте МТС Деньги 👇\nfinvestnik.example.ru/mts-dengi-cashback"
+    )
+
+
+def test_poll_question_and_options_are_the_text_of_a_poll():
+    assert real_posts()[310].text == "Каким оператором вы пользуетесь?\nМТС\nБилайн\nМегаФон\nТ2"
+
+
+def test_media_without_caption_and_service_notices_have_no_text():
+    posts = real_posts()
+    assert (posts[302].text, posts[302].media) == ("", ("photo",))
+    assert (posts[311].text, posts[311].media) == ("", ("sticker",))
+    assert (posts[301].text, posts[301].service) == ("", True)
+
+
+def test_real_layout_views_and_header():
+    page = parse_channel_page(real_page())
+    views = {m.id: m.views for m in page.messages}
+    assert views[301] is None
+    assert (views[302], views[303], views[304], views[306]) == (15_300, 1_200, 987, 24_700)
+    assert page.title == "МТС и МТС Банк: отзывы 📶"
+    assert page.subscribers == 12_400
+
+
+def test_post_without_a_time_keeps_its_text_and_has_no_date():
+    html = real_page().replace('<time datetime="2026-03-03T09:15:00+00:00" class="time">09:15</time>', "")
+    assert html != real_page()
+    post = real_posts(html)[303]
+    assert post.published_at is None
+    assert post.text.startswith("😡 МТС Банк")
+
+
+def test_real_layout_items_skip_notices_photos_and_stickers(fixture_server):
+    batch = crawl(fixture_server, REAL)
+    assert [item.external_id for item in batch.items] == [
+        f"{REAL}/{n}" for n in (303, 304, 305, 306, 307, 308, 310, 312, 313)
+    ]
+    forwarded = next(item for item in batch.items if item.external_id == f"{REAL}/306")
+    assert forwarded.extra == {"forwarded_from": "Связь без цензуры"}
+    assert (forwarded.author, forwarded.author_reach, forwarded.views) == (
+        "МТС и МТС Банк: отзывы 📶",
+        12_400,
+        24_700,
+    )
+
+
+def test_first_crawl_ends_quietly_where_older_posts_run_out(fixture_server):
+    batch = crawl(fixture_server, REAL)
+    assert batch.warnings == []
+    assert batch.cursor == {"channels": {REAL: {"last_id": 313}}}
+
+
+def test_no_posts_found_on_an_older_page_keeps_the_cursor_and_warns(fixture_server):
+    # Posts 251..300 were never read: advancing the cursor to 313 would lose them for good.
+    batch = crawl(fixture_server, REAL, cursor={"channels": {REAL: {"last_id": 250}}})
+    assert len(batch.items) == 9
+    assert batch.cursor == {"channels": {REAL: {"last_id": 250}}}
+    assert len(batch.warnings) == 1
+    assert "No posts found" in batch.warnings[0] and "kept 9 newer posts" in batch.warnings[0]
+
+
+def test_no_posts_found_on_the_first_page_is_reported_as_throttling(tme):
+    batch = crawl(tme, "mts_peregruz", cursor={"channels": {"mts_peregruz": {"last_id": 40}}})
+    assert batch.items == []
+    assert batch.cursor == {"channels": {"mts_peregruz": {"last_id": 40}}}
+    assert len(batch.warnings) == 1
+    assert 't.me answered "No posts found"' in batch.warnings[0]
+
+
+def test_page_of_captionless_media_is_not_reported_as_a_layout_change(fixture_server):
+    batch = crawl(fixture_server, "mts_memy")
+    assert batch.items == [] and batch.warnings == []
+    assert batch.cursor == {"channels": {"mts_memy": {"last_id": 6}}}
+
+
+def test_channel_without_web_preview_is_one_warning_naming_the_redirect(tme):
+    batch = crawl(tme, "zakrytyi_klub", CHANNEL)
+    assert len(batch.items) == 11
+    assert len(batch.warnings) == 1
+    assert batch.warnings[0] == (
+        f"tg-channels: {tme.url('/telegram/s/zakrytyi_klub')}: the channel has no public web preview "
+        f"(redirected to {tme.url('/telegram/zakrytyi_klub')}); check the channel name"
+    )
+
+
+def test_card_page_instead_of_a_preview_fails_the_channel_in_one_line(fixture_server):
+    with pytest.raises(SourceError, match="not a channel preview") as failure:
+        crawl(fixture_server, "chat_zhiteley_khimok")
+    assert "\n" not in str(failure.value)
+    batch = crawl(fixture_server, "chat_zhiteley_khimok", CHANNEL)
+    assert len(batch.items) == 11
+    assert len(batch.warnings) == 1 and "chat_zhiteley_khimok: not a channel preview" in batch.warnings[0]
+
+
+def test_older_page_redirected_away_keeps_newer_posts_and_the_cursor(tme):
+    batch = crawl(tme, REAL, cursor={"channels": {REAL: {"last_id": 250}}})
+    assert len(batch.items) == 9
+    assert batch.cursor == {"channels": {REAL: {"last_id": 250}}}
+    assert "no public web preview" in batch.warnings[0] and "kept 9 newer posts" in batch.warnings[0]
 
 
 @pytest.mark.parametrize(
