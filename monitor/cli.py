@@ -15,6 +15,7 @@ from typing import Annotated, Any
 
 import typer
 
+from monitor.cli_match import match_eval
 from monitor.cli_report import report_app
 from monitor.cli_sentiment import sentiment_app
 from monitor.cli_user import user_app
@@ -30,6 +31,7 @@ app = typer.Typer(
 app.add_typer(report_app, name="report")
 app.add_typer(sentiment_app, name="sentiment")
 app.add_typer(user_app, name="user")
+app.command("match-eval")(match_eval)
 log = logging.getLogger("brandpulse")
 
 ConfigOption = Annotated[

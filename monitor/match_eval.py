@@ -1,0 +1,130 @@
+"""How well the configured brands are found: precision and recall on posts a person has labelled.
+
+The labelled CSV has a `text` column and a `brands` column naming, separated by `;`, the configured
+brands the post really mentions (empty: none). A brand the matcher finds that the label does not
+name is a false hit; a labelled brand it does not find is a miss.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from monitor.config import BrandConfig
+from monitor.errors import InputError
+from monitor.matching import BrandMatcher
+
+BRANDS_SEPARATOR = ";"
+
+
+@dataclass(frozen=True)
+class LabelledPost:
+    row: int  # the CSV row number, header = 1, as a spreadsheet shows it
+    text: str
+    brands: frozenset[str]
+
+
+@dataclass
+class BrandScore:
+    brand: str
+    labelled: int = 0  # posts labelled with the brand
+    true_hits: int = 0
+    false_hits: int = 0
+
+    @property
+    def misses(self) -> int:
+        return self.labelled - self.true_hits
+
+    @property
+    def precision(self) -> float:
+        found = self.true_hits + self.false_hits
+        return self.true_hits / found if found else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.true_hits / self.labelled if self.labelled else 1.0
+
+    @property
+    def f1(self) -> float:
+        total = self.precision + self.recall
+        return 2 * self.precision * self.recall / total if total else 0.0
+
+
+@dataclass(frozen=True)
+class MatchError:
+    row: int
+    brand: str
+    kind: str  # "false hit" or "miss"
+    text: str
+
+
+@dataclass
+class MatchEvaluation:
+    posts: int
+    scores: list[BrandScore]
+    errors: list[MatchError] = field(default_factory=list)
+
+    @property
+    def total(self) -> BrandScore:
+        """Every brand's posts pooled (micro-averaged)."""
+        pooled = BrandScore("all brands")
+        for score in self.scores:
+            pooled.labelled += score.labelled
+            pooled.true_hits += score.true_hits
+            pooled.false_hits += score.false_hits
+        return pooled
+
+
+def read_labelled(path: str | Path, known_brands: Iterable[str]) -> list[LabelledPost]:
+    """The labelled posts of a CSV; a missing column or an unknown brand name is an InputError
+    naming the file (and row)."""
+    path, known = Path(path), set(known_brands)
+    try:
+        source = path.open(encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    posts: list[LabelledPost] = []
+    with source:
+        reader = csv.DictReader(source)
+        missing = {"text", "brands"} - set(reader.fieldnames or ())
+        if missing:
+            raise InputError(f"{path}: no {' and no '.join(sorted(missing))} column; expected text,brands")
+        for row_number, row in enumerate(reader, start=2):
+            brands = frozenset(
+                name.strip() for name in (row["brands"] or "").split(BRANDS_SEPARATOR) if name.strip()
+            )
+            unknown = sorted(brands - known)
+            if unknown:
+                raise InputError(
+                    f"{path}:{row_number}: brand {unknown[0]!r} is not in the config's brands "
+                    f"({', '.join(sorted(known))})"
+                )
+            posts.append(LabelledPost(row_number, row["text"] or "", brands))
+    return posts
+
+
+def evaluate_matching(brands: list[BrandConfig], posts: list[LabelledPost]) -> MatchEvaluation:
+    """Per brand: labelled posts, right hits, false hits; and every mistake, in row order."""
+    matcher = BrandMatcher.from_config(brands)
+    scores = {brand.name: BrandScore(brand.name) for brand in brands}
+    errors: list[MatchError] = []
+    for post in posts:
+        found = {match.brand for match in matcher.find(post.text)}
+        for name in post.brands:
+            scores[name].labelled += 1
+        for name in sorted(found | post.brands):
+            if name in found and name in post.brands:
+                scores[name].true_hits += 1
+            elif name in found:
+                scores[name].false_hits += 1
+                errors.append(MatchError(post.row, name, "false hit", post.text))
+            else:
+                errors.append(MatchError(post.row, name, "miss", post.text))
+    return MatchEvaluation(len(posts), list(scores.values()), errors)
+
+
+def without_rules(brands: list[BrandConfig]) -> list[BrandConfig]:
+    """The same brands with no exclusions, context words or query: what the rules are measured against."""
+    return [brand.model_copy(update={"exclude": [], "context": [], "query": None}) for brand in brands]
