@@ -3,9 +3,10 @@
 `vk_routes(data)` gives LocalServer routes that answer /method/<name> (GET, or POST with a form body
 as vk_api sends it) the way api.vk.com does: `{"response": ...}` envelopes, error objects with
 error_code / error_msg / request_params, newsfeed.search paged by next_from, wall.get by offset,
-wall.getComments with reply threads, groups.getById, and execute with the one form of VKScript
-the crawler sends (`return [API.method({...}), ...];`). The data are API-shaped objects; the demo's
-live in demo_site/vk/*.json (November 2026 posts about ВкусМаркет, Магнит and Пятёрочка).
+wall.getComments with reply threads (or one thread, by comment_id), groups.getById, and execute
+with the one form of VKScript the crawler sends (`return [API.method({...}), ...];`). The data are
+API-shaped objects; the demo's live in demo_site/vk/*.json (November 2026 posts about ВкусМаркет,
+Магнит and Пятёрочка).
 """
 
 from __future__ import annotations
@@ -243,21 +244,24 @@ class VkApiEmulator:
                 100, "One of the parameters specified was missing or invalid: post_id is undefined"
             )
         under_post = [c for c in self.data.comments if c["owner_id"] == owner_id and c["post_id"] == post_id]
-        top_level = sorted((c for c in under_post if not c.get("parents_stack")), key=lambda c: c["id"])
+        # With comment_id: the thread of replies to that comment, paged like the comments themselves.
+        thread_of = _int(params, "comment_id", 0)
+        level = sorted((c for c in under_post if _parent(c) == thread_of), key=lambda c: c["id"])
         if params.get("sort") == "desc":
-            top_level.reverse()
+            level.reverse()
         offset = _int(params, "offset", 0)
-        page = top_level[offset : offset + self._count("wall.getComments", params)]
+        page = level[offset : offset + self._count("wall.getComments", params)]
         thread_size = min(_int(params, "thread_items_count", 0), 10)
         with_likes = params.get("need_likes") == "1"
         items, authors = [], []
         for comment in page:
-            replies = sorted(
-                (c for c in under_post if c.get("parents_stack") and c["parents_stack"][-1] == comment["id"]),
-                key=lambda c: c["id"],
-            )
-            shown = replies[:thread_size]
             item = _comment_out(comment, with_likes)
+            authors.append(comment)
+            if thread_of:  # replies have no threads of their own
+                items.append(item)
+                continue
+            replies = sorted((c for c in under_post if _parent(c) == comment["id"]), key=lambda c: c["id"])
+            shown = replies[:thread_size]
             item["thread"] = {
                 "count": len(replies),
                 "items": [_comment_out(reply, with_likes) for reply in shown],
@@ -266,10 +270,10 @@ class VkApiEmulator:
                 "groups_can_post": True,
             }
             items.append(item)
-            authors += [comment, *shown]
+            authors += shown
         answer = {
-            "count": len(under_post),
-            "current_level_count": len(top_level),
+            "count": len(level) if thread_of else len(under_post),
+            "current_level_count": len(level),
             "can_post": 1,
             "show_reply_button": 1,
             "groups_can_post": True,
@@ -401,6 +405,12 @@ def _param_text(value: Any) -> str:
     if isinstance(value, bool):
         return "1" if value else "0"
     return value if isinstance(value, str) else json.dumps(value)
+
+
+def _parent(comment: dict[str, Any]) -> int:
+    """The comment a reply answers (the last of its parents_stack); 0 for a comment on the post."""
+    stack = comment.get("parents_stack") or []
+    return int(stack[-1]) if stack else 0
 
 
 def _comment_out(comment: dict[str, Any], with_likes: bool) -> dict[str, Any]:

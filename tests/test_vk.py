@@ -19,6 +19,7 @@ from crawlers.vk import (
     community_ref,
     search_terms,
 )
+from crawlers.vk.parse import Authors, post_item
 from monitor.config import BrandConfig, VkSource
 from monitor.demo_vk import VkApiEmulator, load_vk_data
 from monitor.errors import SourceAuthError, SourceError, SourceRateLimited, SourceUnavailable
@@ -246,6 +247,253 @@ def test_second_crawl_returns_only_new_posts_and_comments(vk_token, vk, clock):
     assert [c["post_id"] for c in vk.calls("wall.getComments")[comment_calls_before:]] == ["1552"]
 
 
+# --- answers shaped like api.vk.com's ------------------------------------------------------------
+
+MTS = BrandConfig(name="МТС")
+# A telecom's community, added by add_mts_wall() to the demo data, and one of its posts.
+MTS_WALL = -217540320
+MTS_POST = 90412
+# A comment under that post with a long thread of replies, and the replies.
+LONG_THREAD = 90420
+THREAD_REPLIES = range(90421, 90435)
+# A comment its author deleted, which keeps its two replies.
+DELETED_COMMENT = 90440
+
+
+def add_mts_wall(vk: FakeVk) -> None:
+    """МТС's community with a post about new tariffs, under it an argument: 14 replies to one comment
+    (VK shows 10 with it) and a deleted comment whose replies stay."""
+    vk.data.groups.append(
+        {
+            "id": -MTS_WALL,
+            "name": "МТС",
+            "screen_name": "mts",
+            "is_closed": 0,
+            "type": "page",
+            "members_count": 1290400,
+            "activity": "Телекоммуникации",
+        }
+    )
+    vk.data.posts.append(
+        {
+            "id": MTS_POST,
+            "owner_id": MTS_WALL,
+            "from_id": MTS_WALL,
+            "date": int(at(24, 9, 0).timestamp()),
+            "post_type": "post",
+            "text": "С 1 декабря обновляем тарифы «Мой МТС»: больше гигабайт за ту же цену.",
+            "marked_as_ads": 0,
+            "likes": {"count": 212, "user_likes": 0, "can_like": 1},
+            "reposts": {"count": 9, "user_reposted": 0},
+            # No "views": VK leaves it out for some posts.
+        }
+    )
+
+    def comment(comment_id: int, from_id: int, minute: int, text: str, parents: list[int]) -> dict:
+        return {
+            "id": comment_id,
+            "from_id": from_id,
+            "post_id": MTS_POST,
+            "owner_id": MTS_WALL,
+            "date": int(at(24, 10, minute).timestamp()),
+            "text": text,
+            "parents_stack": parents,
+            "likes": {"count": 3, "user_likes": 0, "can_like": 1},
+        }
+
+    vk.data.comments.append(
+        comment(LONG_THREAD, 51234017, 0, "За ту же цену? У меня абонплата выросла с 550 до 650 ₽.", [])
+    )
+    for n, reply_id in enumerate(THREAD_REPLIES):
+        author, text = (
+            (MTS_WALL, "[id51234017|Анна], здравствуйте! Проверим ваш тариф, напишите в личные сообщения.")
+            if n % 2
+            else (60981142, f"[club217540320|МТС], и у меня то же самое, уже {n + 2}-й месяц.")
+        )
+        vk.data.comments.append(comment(reply_id, author, n + 1, text, [LONG_THREAD]))
+    deleted = comment(DELETED_COMMENT, 73310985, 30, "", [])
+    del deleted["from_id"], deleted["likes"]
+    vk.data.comments.append({**deleted, "deleted": True})
+    vk.data.comments += [
+        comment(90441, 48127730, 31, "Что тут было? Опять про списания за подписки?", [DELETED_COMMENT]),
+        comment(
+            90442, 73310985, 32, "МТС списал 299 ₽ за подписку, которую я не подключала.", [DELETED_COMMENT]
+        ),
+    ]
+
+
+def mts_comment(comment_id: int) -> str:
+    return f"wall{MTS_WALL}_{MTS_POST}_r{comment_id}"
+
+
+def test_repost_keeps_the_words_of_every_copy_and_points_to_the_original(vk_token, vk, clock):
+    # The reposter named no brand: МТС is named only in the original, two reposts down.
+    vk.data.posts.append(
+        {
+            "id": 5133,
+            "owner_id": -193407718,
+            "from_id": -193407718,
+            "date": int(at(25, 12, 0).timestamp()),
+            "post_type": "post",
+            "text": "Проверьте свои выписки 👇",
+            "likes": {"count": 41},
+            "reposts": {"count": 3},
+            "views": {"count": 5200},
+            "copy_history": [
+                {
+                    "id": 88302,
+                    "owner_id": -171930254,
+                    "from_id": -171930254,
+                    "date": int(at(25, 9, 0).timestamp()),
+                    "post_type": "post",
+                    "text": "Кто ещё столкнулся?",
+                },
+                {
+                    "id": 702,
+                    "owner_id": 60981142,
+                    "from_id": 60981142,
+                    "date": int(at(25, 8, 0).timestamp()),
+                    "post_type": "post",
+                    "text": "МТС списал 299 ₽ за подписку, которую я не подключал. Поддержка молчит.",
+                },
+            ],
+        }
+    )
+    batch = crawl(vk, clock, all_brands=[MAGNIT], groups=["skidki_tmn"], with_comments=False)
+    repost = by_id(batch)["wall-193407718_5133"]
+    assert repost.text == (
+        "Проверьте свои выписки 👇\n\nКто ещё столкнулся?\n\n"
+        "МТС списал 299 ₽ за подписку, которую я не подключал. Поддержка молчит."
+    )
+    assert repost.extra == {"community": "skidki_tmn", "repost_of": "wall60981142_702"}
+    # The reach and the counters are the repost's own.
+    assert (repost.author, repost.author_reach, repost.views) == ("Скидки и акции Тюмени", 87650, 5200)
+
+
+def test_search_result_that_is_a_comment_becomes_a_comment_under_its_post(vk_token, vk, clock):
+    add_mts_wall(vk)
+    # newsfeed.search finds comments too: post_type "reply", `id` the comment's, `post_id` the post's.
+    vk.data.posts.append(
+        {
+            "id": 90455,
+            "owner_id": MTS_WALL,
+            "from_id": 88012456,
+            "date": int(at(24, 18, 5).timestamp()),
+            "post_type": "reply",
+            "post_id": MTS_POST,
+            "text": "[club217540320|МТС], верните старый тариф, новый дороже на 100 ₽",
+            "likes": {"count": 17},
+        }
+    )
+    batch = by_id(crawl(vk, clock, all_brands=[MTS]))
+    reply = batch[mts_comment(90455)]
+    assert reply.kind == "comment"
+    assert reply.url == f"https://vk.com/wall{MTS_WALL}_{MTS_POST}?reply=90455"
+    assert reply.parent_external_id == f"wall{MTS_WALL}_{MTS_POST}"
+    assert reply.text == "МТС, верните старый тариф, новый дороже на 100 ₽"
+    assert (reply.author, reply.likes, reply.extra) == ("Марина Ефимова", 17, {})
+    assert f"wall{MTS_WALL}_90455" not in batch  # no post has that id
+    assert f"wall{MTS_WALL}_{MTS_POST}" in batch
+
+
+def test_long_comment_thread_is_read_beyond_the_replies_vk_shows(vk_token, vk, clock):
+    add_mts_wall(vk)
+    batch = crawl(vk, clock, all_brands=[MAGNIT], groups=["club217540320"])
+    found = set(by_id(batch))
+    assert {mts_comment(reply) for reply in THREAD_REPLIES} <= found
+    assert by_id(batch)[mts_comment(LONG_THREAD)].comments == len(THREAD_REPLIES)
+    # Only the long thread was asked for on its own, newest replies first.
+    [thread_call] = [call for call in vk.calls("wall.getComments") if "comment_id" in call]
+    assert (thread_call["comment_id"], thread_call["sort"]) == (str(LONG_THREAD), "desc")
+    assert batch.warnings == []
+    assert batch.cursor["groups"]["-217540320"]["comments"][str(MTS_POST)]["threads"] == {
+        str(LONG_THREAD): len(THREAD_REPLIES)
+    }
+
+
+def test_long_thread_is_read_again_only_when_its_reply_count_moved(vk_token, vk, clock):
+    add_mts_wall(vk)
+    first = crawl(vk, clock, all_brands=[MAGNIT], groups=["club217540320"])
+    vk.data.comments.append(
+        {
+            "id": 90460,
+            "from_id": 39560221,
+            "post_id": MTS_POST,
+            "owner_id": MTS_WALL,
+            "date": int(at(25, 8, 0).timestamp()),
+            "text": "[club217540320|МТС], ответили в личке: вернут разницу за ноябрь.",
+            "parents_stack": [LONG_THREAD],
+        }
+    )
+    calls_before = len(vk.calls("wall.getComments"))
+    second = crawl(vk, clock, all_brands=[MAGNIT], groups=["club217540320"], cursor=first.cursor)
+    assert [item.external_id for item in second.items if item.kind == "comment"] == [mts_comment(90460)]
+    assert by_id(second)[mts_comment(90460)].text == "МТС, ответили в личке: вернут разницу за ноябрь."
+    assert sum("comment_id" in call for call in vk.calls("wall.getComments")[calls_before:]) == 1
+    calls_before = len(vk.calls("wall.getComments"))
+    crawl(vk, clock, all_brands=[MAGNIT], groups=["club217540320"], cursor=second.cursor)
+    assert vk.calls("wall.getComments")[calls_before:] == []
+
+
+def test_deleted_comment_is_skipped_and_its_replies_are_kept(vk_token, vk, clock):
+    add_mts_wall(vk)
+    batch = by_id(crawl(vk, clock, all_brands=[MAGNIT], groups=["club217540320"]))
+    assert mts_comment(DELETED_COMMENT) not in batch
+    assert {mts_comment(90441), mts_comment(90442)} <= set(batch)
+    assert batch[mts_comment(90442)].parent_external_id == f"wall{MTS_WALL}_{MTS_POST}"
+
+
+def test_post_without_views_has_none_rather_than_zero(vk_token, vk, clock):
+    add_mts_wall(vk)
+    post = by_id(crawl(vk, clock, all_brands=[MTS]))[f"wall{MTS_WALL}_{MTS_POST}"]
+    assert post.views is None and post.likes == 212
+
+
+def test_answer_with_raw_control_characters_is_read(vk_token, vk, clock):
+    vk.raw_control_characters = True
+    vk.data.posts.append(
+        {
+            "id": 415,
+            "owner_id": 51234017,
+            "from_id": 51234017,
+            "date": int(at(26, 20, 0).timestamp()),
+            "post_type": "post",
+            # Pasted from Word, whose line break is a vertical tab.
+            "text": "Перешла в МТС с Билайна:\x0bв метро связь лучше, а на даче интернет пропадает.",
+        }
+    )
+    batch = crawl(vk, clock, all_brands=[MTS])
+    assert batch.warnings == []
+    post = by_id(batch)["wall51234017_415"]
+    assert post.text == "Перешла в МТС с Билайна: в метро связь лучше, а на даче интернет пропадает."
+
+
+@pytest.mark.parametrize(
+    ("raw", "read"),
+    [
+        (
+            "Писал в [club217540320|МТС] и [id51234017|Анне] из поддержки, ответа нет",
+            "Писал в МТС и Анне из поддержки, ответа нет",
+        ),
+        (
+            "Читайте [https://vk.com/wall-217540320_90412|пост], отзывы [vk.com/topic-217540320_4|тут]",
+            "Читайте пост, отзывы тут",
+        ),
+        (
+            "Тариф &quot;Мой МТС&quot; подорожал<br>Абонплата 650 ₽",
+            'Тариф "Мой МТС" подорожал\nАбонплата 650 ₽',
+        ),
+        # What only looks like markup stays as it is.
+        ("Роуминг через AT&T [без пакета] — 5 $/мин", "Роуминг через AT&T [без пакета] — 5 $/мин"),
+    ],
+    ids=["mentions", "links", "old html", "look-alikes"],
+)
+def test_vk_markup_and_old_html_read_as_people_see_them(raw, read):
+    post = {"id": 1, "owner_id": 51234017, "from_id": 51234017, "date": 1795000000, "text": raw}
+    item = post_item("vk-test", post, Authors({}))
+    assert item is not None and item.text == read
+
+
 # --- VK's errors --------------------------------------------------------------------------------
 
 
@@ -278,6 +526,8 @@ def test_error_6_that_persists_gives_up_after_bounded_retries(vk_token, vk, cloc
         (30, "wall.get", {"owner_id": OWN}, "community vkusmarket", "private"),
         (18, "wall.get", {"owner_id": OWN}, "community vkusmarket", "remove it"),
         (100, "groups.getById", {"group_id": "vkusmarket"}, "community vkusmarket", "spiders.yaml"),
+        (29, "newsfeed.search", {"q": "Магнит"}, "search «Магнит»", "resets tomorrow"),
+        (203, "wall.get", {"owner_id": OWN}, "community vkusmarket", "closed to this token"),
     ],
 )
 def test_refused_query_or_community_is_one_warning_and_the_others_go_on(

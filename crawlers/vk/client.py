@@ -5,6 +5,7 @@ that say what to do; and a transport that sends the calls to `api_base`.
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -38,6 +39,9 @@ MAX_EXECUTE_CALLS = 25
 # vk_api posts every call to one of these (the domain moved from .com to .ru over its versions).
 _VK_API_PREFIXES = ("https://api.vk.ru/method/", "https://api.vk.com/method/")
 _RETRIED_CODES = {6, 9, 10}
+# Bytes that JSON allows nowhere, not even as whitespace, yet VK leaves unescaped inside strings (a
+# "\x01" nickname, a "\x0b" line break pasted from Word), which makes the whole answer undecodable.
+_RAW_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 # error code -> (the error it becomes, what the user should know or do)
 _REFUSALS: dict[int, tuple[type[SourceError], str]] = {
     5: (
@@ -86,7 +90,8 @@ class RateLimiter:
 
 class _ApiBaseAdapter(HTTPAdapter):
     """A requests transport that sends vk_api's calls to `api_base` (a fake on 127.0.0.1 in the tests
-    and the demo) and gives them a timeout: vk_api hard-codes the URL and sets none."""
+    and the demo) and gives them a timeout: vk_api hard-codes the URL and sets none. It also blanks
+    raw control characters in the answers, which vk_api's strict JSON decoding refuses."""
 
     def __init__(self, api_base: str, timeout: float):
         super().__init__(max_retries=0)
@@ -102,7 +107,11 @@ class _ApiBaseAdapter(HTTPAdapter):
                 kwargs["proxies"] = get_environ_proxies(request.url)
                 break
         kwargs["timeout"] = kwargs.get("timeout") or self.timeout
-        return super().send(request, *args, **kwargs)
+        response = super().send(request, *args, **kwargs)
+        if _RAW_CONTROL.search(response.content):
+            # One such character would otherwise cost the whole page: "the answer is not JSON".
+            response._content = _RAW_CONTROL.sub(b" ", response.content)
+        return response
 
 
 class _VkApi(vk_api.VkApi):

@@ -14,7 +14,7 @@ from pydantic import SecretStr
 from crawlers.base import Batch, Cursor
 from crawlers.http import combine_failures
 from crawlers.vk.client import MAX_EXECUTE_CALLS, MIN_CALL_INTERVAL, InnerCall, RateLimiter, VkCalls
-from crawlers.vk.parse import Authors, comment_item, count_of, int_or_zero, post_item
+from crawlers.vk.parse import Authors, comment_item, count_of, int_or_zero, post_item, search_item
 from monitor.config import BrandConfig, VkSource
 from monitor.errors import SourceAuthError, SourceError, SourceFormatError
 from monitor.items import RawItem
@@ -140,7 +140,7 @@ class _Run:
             answer = self.call(label, "newsfeed.search", **params)
             posts, authors = self._page(answer, label, "newsfeed.search")
             for post in posts:
-                self._add(label, partial(post_item, self.source.name, post, authors))
+                self._add(label, partial(search_item, self.source.name, post, authors))
                 newest = max(newest, int_or_zero(post.get("date")))
             params["start_from"] = answer.get("next_from")
             if not posts or not params["start_from"]:
@@ -240,6 +240,8 @@ class _Run:
         community's posts still count."""
         count = count_of(post, "comments") or 0
         last_id = int_or_zero(seen.get("last_id"))
+        # Reply counts of the threads longer than VK shows under their comment, by comment id.
+        threads: dict[str, Any] = dict(seen.get("threads") or {})
         newest, offset = last_id, 0
         try:
             for _ in range(self.source.max_pages):
@@ -253,11 +255,20 @@ class _Run:
                     )
                 top_level, authors = self._page(answer, label, "wall.getComments")
                 for comment in top_level:
-                    for each in (comment, *((comment.get("thread") or {}).get("items") or [])):
-                        if int_or_zero(each.get("id")) > last_id:
-                            args = (self.source.name, owner_id, post["id"], each, authors, community)
-                            self._add(label, partial(comment_item, *args))
-                            newest = max(newest, int_or_zero(each.get("id")))
+                    thread = comment.get("thread") or {}
+                    shown = [reply for reply in thread.get("items") or [] if isinstance(reply, dict)]
+                    found = self._add_comments(
+                        label, community, owner_id, post["id"], [comment, *shown], authors, last_id
+                    )
+                    newest = max(newest, found)
+                    # VK shows at most REPLIES_PER_THREAD replies with their comment: a longer
+                    # thread (where an argument with the brand goes on) is read on its own, newest
+                    # replies first, whenever its count moved.
+                    replies, comment_id = int_or_zero(thread.get("count")), int_or_zero(comment.get("id"))
+                    if replies > len(shown) and comment_id and replies != threads.get(str(comment_id)):
+                        found = self._thread(label, community, owner_id, post["id"], comment_id, last_id)
+                        newest = max(newest, found)
+                        threads[str(comment_id)] = replies
                 offset += len(top_level)
                 if not top_level or offset >= int_or_zero(
                     answer.get("current_level_count", answer.get("count"))
@@ -268,7 +279,47 @@ class _Run:
         except SourceError as exc:
             self.warnings.append(str(exc))
             return seen
-        return {"count": count, "last_id": newest}
+        return {"count": count, "last_id": newest, **({"threads": threads} if threads else {})}
+
+    def _thread(
+        self, label: str, community: str, owner_id: int, post_id: int, comment_id: int, last_id: int
+    ) -> int:
+        """The replies to one comment, newest first down to `last_id`; returns the newest id."""
+        label = f"{label}, replies to comment {comment_id}"
+        newest, offset = last_id, 0
+        for _ in range(self.source.max_pages):
+            params = {**self._comment_params(owner_id, post_id, offset), "comment_id": comment_id}
+            del params["thread_items_count"]  # replies have no threads of their own
+            answer = self.call(label, "wall.getComments", **params)
+            replies, authors = self._page(answer, label, "wall.getComments")
+            newest = max(
+                newest, self._add_comments(label, community, owner_id, post_id, replies, authors, last_id)
+            )
+            offset += len(replies)
+            if not replies or offset >= int_or_zero(answer.get("count")):
+                break
+            if any(int_or_zero(reply.get("id")) <= last_id for reply in replies):
+                break
+        return newest
+
+    def _add_comments(
+        self,
+        label: str,
+        community: str,
+        owner_id: int,
+        post_id: int,
+        comments: list[dict[str, Any]],
+        authors: Authors,
+        last_id: int,
+    ) -> int:
+        """Keep the comments newer than `last_id`; returns the newest id of them (or `last_id`)."""
+        newest = last_id
+        for comment in comments:
+            if int_or_zero(comment.get("id")) > last_id:
+                args = (self.source.name, owner_id, post_id, comment, authors, community)
+                self._add(label, partial(comment_item, *args))
+                newest = max(newest, int_or_zero(comment.get("id")))
+        return newest
 
     def _page(self, answer: Any, label: str, method: str) -> tuple[list[dict[str, Any]], Authors]:
         items = answer.get("items") if isinstance(answer, dict) else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import UTC, datetime
 from typing import Any
@@ -9,7 +10,15 @@ from typing import Any
 from monitor.items import RawItem
 
 VK_WEB = "https://vk.com"
-_MENTION = re.compile(r"\[(?:id|club|public|event)\d+\|([^\]]*)\]")
+# VK's markup, of which people read only the part after "|": mentions "[id123|Анна]",
+# "[club1|Сбер]" (public, event too) and links "[https://vk.com/sberbank|Сбера]", "[vk.com/sber|тут]".
+_MARKUP = re.compile(
+    r"\[(?:(?:id|club|public|event)\d+|(?:https?://|(?:m\.)?vk\.(?:com|ru)/)[^\s|\]]+)\|([^\]]*)\]"
+)
+# VK's old API sent texts as HTML ("<br>" for a new line, "&quot;"), its long poll still does: such a
+# text reads as plain text. Only these few entities, so that a plain "&" never turns into another.
+_BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
+_ENTITY = re.compile(r"&(?:quot|amp|lt|gt|apos|#\d{1,6}|#x[0-9a-f]{1,6});", re.IGNORECASE)
 
 
 class Authors:
@@ -41,11 +50,13 @@ def post_item(
     # Read from a watched community's wall: which one, for the pipeline to credit a brand even when
     # the text never names it (the brand's own posts, complaints in comments under them).
     extra = {"community": community} if community else {}
-    copied = post.get("copy_history") or []
-    if not text and copied:
-        # A bare repost: the words are the original's, the reach is the reposter's.
-        text = _text(copied[0].get("text"))
-        extra["repost_of"] = f"wall{copied[0].get('owner_id')}_{copied[0].get('id')}"
+    copies = [copy for copy in post.get("copy_history") or [] if isinstance(copy, dict)]
+    if copies:
+        # A repost: copy_history holds the reposted post, then the one that post reposted, down to
+        # the original. The reposter often adds only «Жесть 😡»: the brand is named in the copies,
+        # so their words count too; the reach is the reposter's.
+        text = "\n\n".join(part for part in (text, *(_text(copy.get("text")) for copy in copies)) if part)
+        extra["repost_of"] = f"wall{copies[-1].get('owner_id')}_{copies[-1].get('id')}"
     if not text:
         return None
     author, author_url, reach = authors.describe(int(post.get("from_id") or owner_id))
@@ -67,8 +78,22 @@ def post_item(
     )
 
 
+def search_item(source: str, found: dict[str, Any], authors: Authors) -> RawItem | None:
+    """A newsfeed.search result: mostly posts, but a comment that names the brand comes too, as
+    post_type "reply" with the id of the post it is under in `post_id` (its own `id` is no post's)."""
+    post_id = found.get("post_id")
+    if found.get("post_type") == "reply" and isinstance(post_id, int):
+        return comment_item(source, int(found["owner_id"]), post_id, found, authors)
+    return post_item(source, found, authors)
+
+
 def comment_item(
-    source: str, owner_id: int, post_id: int, comment: dict[str, Any], authors: Authors, community: str
+    source: str,
+    owner_id: int,
+    post_id: int,
+    comment: dict[str, Any],
+    authors: Authors,
+    community: str | None = None,
 ) -> RawItem | None:
     text = _text(comment.get("text"))
     if not text or comment.get("deleted"):
@@ -89,13 +114,16 @@ def comment_item(
         comments=_number(thread.get("count")),
         kind="comment",
         parent_external_id=f"wall{owner_id}_{post_id}",
-        extra={"community": community},
+        extra={"community": community} if community else {},
     )
 
 
 def _text(value: Any) -> str:
-    # "[id123|Анна], здравствуйте" is how VK marks mentions; people read it as "Анна, здравствуйте".
-    return _MENTION.sub(r"\1", value).strip() if isinstance(value, str) else ""
+    """The text as people read it: "[id123|Анна], здравствуйте" is "Анна, здравствуйте"."""
+    if not isinstance(value, str):
+        return ""
+    value = _ENTITY.sub(lambda entity: html.unescape(entity.group()), _BREAK.sub("\n", value))
+    return _MARKUP.sub(r"\1", value).strip()
 
 
 def count_of(obj: dict[str, Any], name: str) -> int | None:

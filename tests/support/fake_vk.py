@@ -7,6 +7,7 @@ errors and a log of every request.
         source = VkSource(..., api_base=vk.api_base)
         ...
         vk.calls("newsfeed.search")              # the params of each search, token included
+        vk.raw_control_characters = True         # answer "\x0b" in a text unescaped, as VK does
         vk.requests                              # the HTTP requests: one per execute, however many
                                                  # calls it holds (calls() lists those too)
 
@@ -16,17 +17,22 @@ FakeClock for the crawler; `vk_token`, TOKEN set as VK_TOKEN.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 import pytest
 
 from monitor.demo_vk import MAX_COUNT, VkApiEmulator, VkData, load_vk_data, vk_error
-from monitor.local_server import LocalServer
+from monitor.local_server import LocalServer, Response
 
 TOKEN = "vk1.a.TEST-user-token-never-print-me"
+# How json.dumps writes a control character other than \t, \n and \r (not after a backslash, which
+# would make it the text "\u0001" rather than the character).
+_ESCAPED_CONTROL = re.compile(rb"(?<!\\)\\u00(0[0-8bcef]|1[0-9a-f])")
 
 
 @dataclass(frozen=True)
@@ -66,8 +72,11 @@ class FakeVk:
         self._calls: list[VkRequest] = []
         self._failures: list[_Failure] = []
         self._lock = threading.Lock()
+        # VK's own JSON leaves control characters such as "\x01" or "\x0b" raw inside strings, which
+        # strict JSON decoders refuse (python273/vk_api#473); True answers them that way too.
+        self.raw_control_characters = False
         self.api = VkApiEmulator(self.data, token=token, intercept=self._intercept, max_count=max_count)
-        self.server = LocalServer(routes={"/method/": self.api.route})
+        self.server = LocalServer(routes={"/method/": self._route})
 
     def __enter__(self) -> FakeVk:
         self.server.start()
@@ -116,10 +125,18 @@ class FakeVk:
             self.requests.clear()
             self._calls.clear()
             self._failures.clear()
+            self.raw_control_characters = False
 
     def calls(self, method: str) -> list[dict[str, str]]:
         """The params of every call of `method`, on its own or inside an execute, in order."""
         return [call.params for call in self._calls if call.method == method]
+
+    def _route(self, request: BaseHTTPRequestHandler) -> Response:
+        response = self.api.route(request)
+        if not self.raw_control_characters:
+            return response
+        body = _ESCAPED_CONTROL.sub(lambda escape: bytes([int(escape.group(1), 16)]), response.body)
+        return Response(response.status, body, response.headers)
 
     def _intercept(self, method: str, params: dict[str, str], inside_execute: bool) -> dict[str, Any] | None:
         with self._lock:
