@@ -7,11 +7,17 @@ returned, so a run yields only new entries. One broken feed is a warning; all br
 from __future__ import annotations
 
 import calendar
+import codecs
+import email.utils
 import hashlib
+import html
 import io
+import re
 import time
+import xml.sax
 from collections.abc import Callable
-from datetime import UTC, datetime
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urljoin, urlsplit
 
@@ -31,6 +37,29 @@ SEEN_IDS_PER_FEED = 500
 # bozo reasons that say nothing about broken content: a feed served as text/html, or a charset
 # declared in the XML that the HTTP header overrides. Real feeds do both all the time.
 _HARMLESS_BOZO = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
+# HTML entities (&nbsp; &laquo; &mdash;) outside CDATA are not XML, so the strict parser stops, but
+# the loose one reads them exactly as a browser would: nothing is lost. Russian CMSs emit them a lot.
+_HARMLESS_SAX_ERRORS = frozenset({"undefined entity"})
+
+# <yandex:full-text> (Yandex.News feeds: RBC, Interfax, regional news), <rbc_news:full-text>,
+# <rambler:full-text>, <turbo:content> (Yandex Turbo feeds): the whole article, where <description>
+# is often only the lead. feedparser keeps unknown elements under "<prefix>_<name>".
+_FULL_TEXT_SUFFIXES = ("_full-text", "_fulltext")
+_FULL_TEXT_KEYS = frozenset({"turbo_content"})
+
+# Zone names feedparser does not know: it reads "09:15:00 MSK" as 09:15 UTC, three hours off.
+_ZONE_HOURS = {
+    "msk": 3, "мск": 3, "msd": 4, "kalt": 2, "samt": 4, "yekt": 5, "omst": 6, "novt": 7,
+    "krat": 7, "irkt": 8, "yakt": 9, "vlat": 10, "magt": 11, "sakt": 11, "pett": 12,
+}  # fmt: skip
+# "... MSK" or "... GMT+3" / "UTC+03:00" at the end of a date (feedparser drops or misreads both).
+_TRAILING_ZONE = re.compile(
+    r"\s(?:(?P<name>[^\W\d_]{3,4})|(?:GMT|UTC)(?P<sign>[+-])(?P<hours>\d{1,2})(?::?(?P<minutes>\d{2}))?)\s*$",
+    re.IGNORECASE,
+)
+_XML_ENCODING = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([\w.:\-]+)""")
+_CHARSET = re.compile(r"""charset\s*=\s*["']?([\w.:\-]+)""", re.IGNORECASE)
+_UTF16_32_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
 
 
 class RssCrawler:
@@ -88,21 +117,20 @@ class RssCrawler:
         warnings = []
         fetched_at = utcnow()
         seen = set(state.get("seen", []))
-        items: list[RawItem] = []
-        current_ids: list[str] = []
+        read: list[RawItem] = []
         for position, entry in enumerate(parsed.entries, start=1):
             try:
                 item = entry_to_item(entry, source.name, result.url, fetched_at)
             except (ValueError, TypeError, KeyError, AttributeError) as exc:
                 warnings.append(f"{source.name}: {url}: entry {position} skipped: {_one_line(exc)}")
                 continue
-            if item is None:
-                continue
-            current_ids.append(item.external_id)
-            if item.external_id not in seen:
-                items.append(item)
+            if item is not None:
+                read.append(item)
+        read = _split_shared_ids(read)
+        current_ids = [item.external_id for item in read]
+        items = [item for item in read if item.external_id not in seen]
         problem = parsed.get("bozo_exception")
-        if parsed.get("bozo") and not isinstance(problem, _HARMLESS_BOZO):
+        if parsed.get("bozo") and not _harmless(problem):
             warnings.insert(
                 0,
                 f"{source.name}: {url}: malformed feed ({_one_line(problem)}); "
@@ -119,13 +147,108 @@ class RssCrawler:
 
 def parse_feed(result: FetchResult) -> feedparser.FeedParserDict:
     """feedparser over fetched bytes, with the Content-Type header so the charset is right."""
+    body = _without_leading_space(result.body)
+    content_type = result.headers.get("content-type", "application/xml")
+    body, charset = _with_right_charset(body, content_type)
+    if charset:
+        content_type = f"{content_type.split(';')[0].strip() or 'application/xml'}; charset={charset}"
     # No Content-Location on purpose: with a base URL feedparser also "resolves" guids that are not
     # URLs ("news-123" -> "https://site/feeds/news-123"), and ids would change when a feed moves.
     # Links are resolved against the feed URL in entry_to_item instead.
-    headers = {"content-type": result.headers.get("content-type", "application/xml")}
+    headers = {"content-type": content_type}
     # A BytesIO, never the bytes themselves: feedparser treats a str/bytes that looks like a URL
     # or a file name as something to open.
-    return feedparser.parse(io.BytesIO(result.body), response_headers=headers)
+    parsed = feedparser.parse(io.BytesIO(body), response_headers=headers)
+    if _read_loosely(parsed):
+        # The loose parser leaves elements it does not know one level escaped ("&lt;p&gt;",
+        # "&amp;laquo;"), where the strict one gives "<p>" and "&laquo;".
+        for entry in parsed.entries:
+            for key in _full_text_keys(entry):
+                entry[key] = html.unescape(entry[key])
+    return parsed
+
+
+def _without_leading_space(body: bytes) -> bytes:
+    """The body with blank lines before <?xml ...?> dropped (a BOM stays in front).
+
+    PHP feeds often start with a newline. Expat then rejects the declaration, and feedparser, which
+    only looks for it at byte 0, also misses its encoding="windows-1251" and decodes as cp1252.
+    """
+    bom = codecs.BOM_UTF8 if body.startswith(codecs.BOM_UTF8) else b""
+    rest = body[len(bom) :]
+    stripped = rest.lstrip(b" \t\r\n")
+    if stripped is rest or not stripped.startswith(b"<"):
+        return body
+    return bom + stripped
+
+
+def _with_right_charset(body: bytes, content_type: str) -> tuple[bytes, str | None]:
+    """The body (repaired if need be) and the charset to tell feedparser; None: the labels are right.
+
+    Labels lie both ways on Russian sites: a server default (utf-8, iso-8859-1) on a windows-1251
+    feed, an old windows-1251 label on a site moved to UTF-8. And feedparser, when the charset it
+    tries fails, falls back to windows-1252 / iso-8859-2 for the whole feed: "Ñáåðáàíê".
+    """
+    if body.startswith(_UTF16_32_BOMS):
+        return body, None
+    utf8 = _as_utf8(body)
+    # A UTF-8 BOM means UTF-8 whatever the labels say (XML 1.0, appendix F).
+    if body.startswith(codecs.BOM_UTF8):
+        return utf8 or body, "utf-8"
+    header = _codec_named(_CHARSET.search(content_type))
+    markup = _codec_named(_XML_ENCODING.search(body))
+    if utf8 is None:
+        # Not UTF-8: the encoding the CMS wrote into <?xml?> beats a server default in the header,
+        # and with none usable a Russian feed is windows-1251.
+        return body, next((name for name in (markup, header) if name and name != "utf-8"), "windows-1251")
+    if utf8 is not body:
+        return utf8, "utf-8"
+    # Cyrillic in a one-byte charset is never valid UTF-8 over a whole feed, so a non-ASCII body
+    # that decodes as UTF-8 is UTF-8, even when labelled windows-1251 or koi8-r.
+    if not body.isascii() and any(name and name != "utf-8" for name in (header, markup)):
+        return body, "utf-8"
+    return body, None
+
+
+def _as_utf8(body: bytes) -> bytes | None:
+    """`body` when it is UTF-8, with U+FFFD for a few broken letters; None when it is not UTF-8.
+
+    A description cut by a byte-counting substr() ends in half a letter; one such byte would
+    otherwise make feedparser read the whole feed as iso-8859-2. windows-1251 text, read as
+    UTF-8, breaks on nearly every letter instead.
+    """
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        text = body.decode("utf-8", errors="replace")
+        broken = text.count("\ufffd")
+        letters = sum(1 for char in text if not char.isascii())
+        return text.encode("utf-8") if broken * 10 < letters else None
+    return body
+
+
+def _codec_named(match: re.Match[str] | re.Match[bytes] | None) -> str | None:
+    """Python's name for a declared charset ("UTF8" -> "utf-8", "cp1251" -> "cp1251"); None if unknown."""
+    if match is None:
+        return None
+    label = match.group(1)
+    try:
+        return codecs.lookup(label.decode("ascii") if isinstance(label, bytes) else label).name
+    except LookupError:
+        return None
+
+
+def _read_loosely(parsed: feedparser.FeedParserDict) -> bool:
+    """True when feedparser fell back to its loose parser (the strict one gave up on the XML)."""
+    problem = parsed.get("bozo_exception")
+    strict_failed = parsed.get("bozo") and not isinstance(problem, feedparser.ThingsNobodyCaresAboutButMe)
+    return bool(strict_failed or not parsed.get("encoding"))
+
+
+def _harmless(problem: BaseException | None) -> bool:
+    if isinstance(problem, _HARMLESS_BOZO):
+        return True
+    return isinstance(problem, xml.sax.SAXParseException) and problem.getMessage() in _HARMLESS_SAX_ERRORS
 
 
 def entry_to_item(entry: Any, source: str, feed_url: str, fetched_at: datetime) -> RawItem | None:
@@ -136,7 +259,9 @@ def entry_to_item(entry: Any, source: str, feed_url: str, fetched_at: datetime) 
         return None
     link = entry.get("link") or ""
     link = unwrap_google_link(urljoin(feed_url, link)) if link else ""
-    external_id = entry.get("id") or link or "sha1:" + hashlib.sha1(f"{title}\n{link}".encode()).hexdigest()
+    # Neither guid nor link (some forum and bridge feeds): what the entry says is all that identifies
+    # it, and the same entry hashes the same on every run.
+    external_id = entry.get("id") or link or "sha1:" + hashlib.sha1(f"{title}\n{body}".encode()).hexdigest()
     if not body:
         text = title
     elif title and not body.startswith(title):
@@ -169,12 +294,38 @@ def unwrap_google_link(url: str) -> str:
     return real if real.startswith(("http://", "https://")) else url
 
 
+def _split_shared_ids(items: list[RawItem]) -> list[RawItem]:
+    """Entries that share a guid but link to different pages are told apart by their links.
+
+    Some CMSs give every item the same guid (the site's URL, "0"), or reuse an old article's guid
+    for a new one; keyed by guid alone, all but the first would be dropped as already seen.
+    """
+    links_by_id: dict[str, set[str]] = {}
+    for item in items:
+        links_by_id.setdefault(item.external_id, set()).add(item.url)
+    return [
+        replace(item, external_id=item.url) if len(links_by_id[item.external_id]) > 1 else item
+        for item in items
+    ]
+
+
 def _entry_body(entry: Any) -> str:
-    # Full content when the feed has it (Atom <content>, RSS content:encoded), else the summary.
+    # The fullest text the feed has: Atom <content>, RSS content:encoded, the Yandex / RBC
+    # full-text extensions or the summary, whichever is longest.
     candidates = [(c.get("value", ""), c) for c in entry.get("content", [])]
     candidates.append((entry.get("summary", ""), entry.get("summary_detail")))
+    # These are HTML or plain text with entities; html_to_text reads both.
+    candidates.extend((entry[key], None) for key in _full_text_keys(entry))
     texts = [_detail_text(value, detail) for value, detail in candidates]
     return max(texts, key=len, default="")
+
+
+def _full_text_keys(entry: Any) -> list[str]:
+    return [
+        key
+        for key, value in entry.items()
+        if isinstance(value, str) and (key in _FULL_TEXT_KEYS or key.endswith(_FULL_TEXT_SUFFIXES))
+    ]
 
 
 def _detail_text(value: str, detail: Any) -> str:
@@ -185,12 +336,39 @@ def _detail_text(value: str, detail: Any) -> str:
 
 
 def _entry_date(entry: Any) -> datetime | None:
-    for key in ("published_parsed", "updated_parsed"):
-        parsed = entry.get(key)
+    for key in ("published", "updated"):
+        zoned = _date_with_zone_name(entry.get(key) or "")
+        if zoned:
+            return zoned
+        parsed = entry.get(f"{key}_parsed")
         if parsed:
             # feedparser has already normalised these struct_times to UTC.
             return datetime.fromtimestamp(calendar.timegm(parsed), UTC)
     return None
+
+
+def _date_with_zone_name(raw: str) -> datetime | None:
+    """ "Mon, 03 Mar 2025 09:15:00 MSK" or "... GMT+3" in UTC; None for any other date."""
+    match = _TRAILING_ZONE.search(raw)
+    if not match:
+        return None
+    if match.group("name"):
+        hours = _ZONE_HOURS.get(match.group("name").lower())
+        if hours is None:
+            return None
+        offset = timedelta(hours=hours)
+    else:
+        offset = timedelta(hours=int(match.group("hours")), minutes=int(match.group("minutes") or 0))
+        offset = -offset if match.group("sign") == "-" else offset
+    rest = raw[: match.start()].strip()
+    fields = email.utils.parsedate_tz(rest)
+    try:
+        local = datetime(*fields[:6]) if fields else datetime.fromisoformat(rest)
+    except ValueError:
+        return None
+    if local.tzinfo is not None:
+        return None
+    return local.replace(tzinfo=timezone(offset)).astimezone(UTC)
 
 
 def _one_line(exc: BaseException | None) -> str:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from urllib.parse import parse_qs, quote, urlsplit
 
 import pytest
 
@@ -12,9 +16,28 @@ from crawlers.rss import SEEN_IDS_PER_FEED, RssCrawler, unwrap_google_link
 from monitor.config import RssSource
 from monitor.errors import SourceError, SourceUnavailable
 from monitor.items import RawItem
-from monitor.local_server import LocalServer
+from monitor.local_server import LocalServer, Response
 
 # The session fixture `fixture_server`: tests/fixtures/ plus fault routes on 127.0.0.1.
+
+FEEDS = Path(__file__).resolve().parent / "fixtures" / "feeds"
+
+
+@pytest.fixture(scope="module")
+def labelled_server() -> Iterator[LocalServer]:
+    """tests/fixtures/feeds/ byte for byte, with the Content-Type a test names: see served_as()."""
+
+    def serve(request: BaseHTTPRequestHandler) -> Response:
+        split = urlsplit(request.path)
+        body = (FEEDS / Path(split.path).name).read_bytes()
+        return Response(200, body, {"Content-Type": parse_qs(split.query)["type"][0]})
+
+    with LocalServer(routes={"/feeds/": serve}) as server:
+        yield server
+
+
+def served_as(name: str, content_type: str) -> str:
+    return f"/feeds/{name}?type={quote(content_type, safe='')}"
 
 
 def crawl(server: LocalServer, *paths: str, cursor: Cursor | None = None) -> Batch:
@@ -202,3 +225,89 @@ def test_failed_feed_keeps_its_cursor_state(fixture_server):
 def test_the_same_entry_in_two_feeds_of_a_source_is_one_item(fixture_server):
     batch = crawl(fixture_server, "/feeds/blog.atom.xml", "/feeds/blog.atom.xml?copy=1")
     assert len(batch.items) == 2
+
+
+def test_yandex_full_text_is_read_when_the_description_is_only_a_lead(fixture_server):
+    credit = by_title(crawl(fixture_server, "/feeds/news-yandex-fulltext.xml"), "Банки Поволжья")
+    assert "Сильнее всех сократил выдачу «Альфа-Банк»: клиенты жалуются" in credit.text
+    assert "&laquo;" not in credit.text and "<p>" not in credit.text
+
+
+def test_turbo_content_is_read_when_the_description_is_only_a_lead(fixture_server):
+    tariffs = by_title(crawl(fixture_server, "/feeds/news-yandex-fulltext.xml"), "Сотовые операторы")
+    assert "Абоненты Билайна пишут, что об изменениях их предупредили только SMS за день." in tariffs.text
+    assert tariffs.text.count("Сотовые операторы подняли цены на тарифы") == 1
+
+
+def test_moscow_and_gmt_plus_offset_dates_are_converted_to_utc(fixture_server):
+    credit = by_title(crawl(fixture_server, "/feeds/news-yandex-fulltext.xml"), "Банки Поволжья")
+    reviews = crawl(fixture_server, "/feeds/shop-reviews-widget.xml").items
+    assert credit.published_at == datetime(2026, 11, 23, 6, 15, tzinfo=UTC)
+    assert [review.published_at for review in reviews] == [
+        datetime(2026, 11, 22, 7, 5, tzinfo=UTC),
+        datetime(2026, 11, 22, 6, 40, tzinfo=UTC),
+    ]
+
+
+def test_html_entities_outside_cdata_are_read_without_a_warning(fixture_server):
+    batch = crawl(fixture_server, "/feeds/regional-html-entities.xml")
+    opening = by_title(batch, "«Пятёрочка» откроет в Перми ещё 12 магазинов")
+    assert "новые магазины «Пятёрочки» откроются до конца весны — в том числе" in opening.text
+    assert "Покупатели в соцсетях просят" in opening.text
+    assert "&" not in opening.text and "<br" not in opening.text
+    assert by_title(batch, "Банкоматы ВТБ").text.endswith("В банке сообщили о сбое в процессинге.")
+    assert batch.warnings == []
+
+
+def test_blank_lines_before_the_xml_declaration_keep_its_windows_1251(fixture_server):
+    # Served as application/xml; charset=utf-8: only <?xml encoding="windows-1251"?> tells the truth.
+    batch = crawl(fixture_server, "/feeds/city-news-leading-blank.xml")
+    assert [item.title for item in batch.items] == [
+        "«Магнит» на Революционной закрылся на ремонт",
+        "Жители Автозаводского района жалуются на связь МТС",
+    ]
+    assert batch.warnings == []
+
+
+def test_windows_1251_feed_without_any_declared_charset_is_decoded(labelled_server):
+    batch = crawl(labelled_server, served_as("forum-strahovanie.cp1251.xml", "text/xml"))
+    [post] = batch.items
+    assert post.title == "Ингосстрах затягивает выплату по ОСАГО"
+    assert post.text.endswith("Ёлки-палки, сколько можно?")
+
+
+def test_utf8_feed_labelled_windows_1251_is_decoded_as_utf8(labelled_server):
+    # A host whose default charset is still windows-1251 (AddDefaultCharset) serving a UTF-8 blog.
+    batch = crawl(labelled_server, served_as("blog.atom.xml", "application/atom+xml; charset=windows-1251"))
+    assert by_title(batch, "Как МегаФон отвечает").author == "Ольга Смирнова"
+
+
+def test_utf8_bom_wins_over_a_windows_1251_label(labelled_server):
+    batch = crawl(labelled_server, served_as("press-center-bom.xml", "text/xml; charset=windows-1251"))
+    [news] = batch.items
+    assert news.title == "«Лента» снизила цены на 300 социально значимых товаров"
+
+
+def test_a_letter_cut_in_half_does_not_garble_the_whole_feed(fixture_server):
+    batch = crawl(fixture_server, "/feeds/forum-pokupateli-cut.xml")
+    ozon = by_title(batch, "Озон потерял посылку")
+    assert "поддержка отвечает шаблоном" in ozon.text
+    assert by_title(batch, "Вайлдберриз начал брать плату").author == "Денис"
+
+
+def test_entries_sharing_one_guid_are_told_apart_by_their_links(fixture_server):
+    batch = crawl(fixture_server, "/feeds/retail-news-same-guid.xml")
+    assert [item.external_id for item in batch.items] == [
+        "https://retail-obzor.example.ru/news/perekrestok-dostavka-kazan",
+        "https://retail-obzor.example.ru/news/ashan-ocheredi",
+        "https://retail-obzor.example.ru/news/vkusvill-kofe",
+    ]
+
+
+def test_untitled_entries_without_guid_or_link_keep_distinct_stable_ids(fixture_server):
+    first = crawl(fixture_server, "/feeds/shop-reviews-widget.xml")
+    again = crawl(fixture_server, "/feeds/shop-reviews-widget.xml")
+    ids = [item.external_id for item in first.items]
+    assert len(set(ids)) == 2 and all(id_.startswith("sha1:") for id_ in ids)
+    assert [item.external_id for item in again.items] == ids
+    assert first.items[1].text.startswith("В Эльдорадо третий раз переносят доставку")
