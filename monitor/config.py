@@ -138,8 +138,8 @@ class SiteSource(SourceBase):
     """A review site or forum crawled by the generic Scrapy spider, driven by selectors."""
 
     type: Literal["site"]
-    # A ready rule set from crawlers/sites/presets.yaml (otzovik, irecommend, banki, phpbb, xenforo);
-    # anything set here overrides the preset.
+    # A ready rule set from crawlers/sites/presets.yaml (otzovik, irecommend, banki, banki_api, phpbb,
+    # xenforo); anything set here overrides the preset.
     preset: str | None = None
     start_urls: list[str] = []
     # Template with {query}; expanded once per brand term.

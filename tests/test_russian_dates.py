@@ -25,6 +25,12 @@ def utc(*args: int) -> datetime:
         ("Сегодня, 09:30", utc(2026, 11, 23, 6, 30)),
         ("позавчера в 23:59", utc(2026, 11, 21, 20, 59)),
         ("вчера", utc(2026, 11, 21, 21, 0)),
+        ("вчера, 14:05", utc(2026, 11, 22, 11, 5)),
+        # a weekday of the last week, as XenForo prints it (now is a Monday)
+        ("Суббота в 18:40", utc(2026, 11, 21, 15, 40)),
+        ("в среду в 9:15", utc(2026, 11, 18, 6, 15)),
+        ("Понедельник в 10:00", utc(2026, 11, 16, 7, 0)),
+        ("среда", None),
         # "... назад"
         ("2 часа назад", utc(2026, 11, 23, 7, 0)),
         ("5 минут назад", utc(2026, 11, 23, 8, 55)),
@@ -42,7 +48,12 @@ def utc(*args: int) -> datetime:
         ("1 мар. 2025", utc(2025, 2, 28, 21, 0)),
         ("03 ноя 2026, 14:05", utc(2026, 11, 3, 11, 5)),
         ("21 Сентября 2026", utc(2026, 9, 20, 21, 0)),
+        ("28 окт. 2025", utc(2025, 10, 27, 21, 0)),
         ("5 ёлки 2025", None),
+        # Drupal (irecommend): a comma before the year, a dash before the time
+        ("12 марта, 2024 - 10:15", utc(2024, 3, 12, 7, 15)),
+        ("Опубликовано 12 марта, 2024 - 10:15", utc(2024, 3, 12, 7, 15)),
+        ("3 марта, 2025", utc(2025, 3, 2, 21, 0)),
         # no year: this year, or last year when that would be in the future
         ("3 марта", utc(2026, 3, 2, 21, 0)),
         ("20 декабря в 10:00", utc(2025, 12, 20, 7, 0)),
@@ -60,6 +71,9 @@ def utc(*args: int) -> datetime:
         ("2025-03-03T11:05:00Z", utc(2025, 3, 3, 11, 5)),
         ("2025-03-03 14:05", utc(2025, 3, 3, 11, 5)),
         ("2025-03-03", utc(2025, 3, 2, 21, 0)),
+        # unix time, as forums keep it in data-time / data-timestamp: seconds or milliseconds
+        ("1795361400", utc(2026, 11, 22, 15, 30)),
+        ("1795361400000", utc(2026, 11, 22, 15, 30)),
         # a date among other words (labels, author names)
         ("автор Иван » Пн мар 03, 2025 14:05", utc(2025, 3, 3, 11, 5)),
         ("Опубликовано: 3 марта 2025 г.", utc(2025, 3, 2, 21, 0)),
@@ -70,6 +84,8 @@ def utc(*args: int) -> datetime:
         ("25:61", None),
         ("32.13.2025", None),
         ("отзыв номер 2025", None),
+        ("12345", None),
+        ("179536140", None),
     ],
 )
 def test_parse_date_reads_russian_formats(text: str, expected: datetime | None) -> None:

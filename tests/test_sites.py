@@ -2,7 +2,8 @@
 
 Every crawl here is real: SiteCrawler starts `python -m crawlers.sites.runner`, which runs Scrapy
 against LocalServer serving tests/fixtures/sites (pages shaped like otzovik, banki.ru, irecommend,
-phpBB and XenForo) plus the fault routes of tests/support/faults.py. delay=0 turns politeness waits
+phpBB 3.0 and 3.x, XenForo 1 and 2, and banki.ru's list API answers under banki/api/) plus the
+fault routes of tests/support/faults.py. delay=0 turns politeness waits
 off. Crawls whose results several tests read run once per module, side by side.
 """
 
@@ -17,13 +18,15 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from parsel import Selector
 
 from crawlers.base import Batch
 from crawlers.sites import RUNNER_COMMAND, SiteCrawler, last_error_line, parse_runner_output
-from crawlers.sites.extract import parse_rating, text_value
+from crawlers.sites.extract import parse_rating, rating_value, text_value
+from crawlers.sites.json_listing import field_text, html_text, next_page_url
 from crawlers.sites.middlewares import crawl_settings
 from crawlers.sites.rules import preset_names, resolve_rules, selector_alternatives
 from monitor.config import BrandConfig, SiteSource
@@ -31,10 +34,11 @@ from monitor.errors import (
     ConfigError,
     SourceAuthError,
     SourceError,
+    SourceFormatError,
     SourceRateLimited,
     SourceUnavailable,
 )
-from monitor.local_server import LocalServer
+from monitor.local_server import LocalServer, Response
 from tests.support.faults import fault_routes
 
 FIXTURES = Path(__file__).parent / "fixtures" / "sites"
@@ -44,6 +48,8 @@ NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 OTZOVIK = "/otzovik/reviews/sberbank_rossii/"
 OTZOVIK_PAGE_2 = "/otzovik/reviews/sberbank_rossii/2/"
 PHPBB = "/forum/viewtopic-t1234.html"
+BANKI_API = "/banki/services/responses/list/ajax/"
+XENFORO_1 = "/xf1/threads/beeline-internet.3310/"
 
 
 def site(server: LocalServer, *paths: str, name: str = "test-site", **settings: Any) -> SiteSource:
@@ -64,16 +70,28 @@ def no_http_cache() -> Iterator[None]:
         yield
 
 
+def banki_list_api(request: Any) -> Response:
+    """banki.ru's /services/responses/list/ajax/?bank=...&page=N: the fixture page N as JSON."""
+    query = dict(parse_qsl(urlsplit(request.path).query))
+    page = FIXTURES / "banki" / "api" / f"responses-list-page-{query.get('page', '1')}.json"
+    body = page.read_bytes() if page.is_file() else b'{"data": [], "hasMorePages": false}'
+    return Response(200, body, {"Content-Type": "application/json; charset=utf-8"})
+
+
+def routes() -> dict[str, Any]:
+    return {**fault_routes(), BANKI_API: banki_list_api}
+
+
 @pytest.fixture(scope="module")
 def shared_server() -> Iterator[LocalServer]:
-    with LocalServer(FIXTURES, routes=fault_routes()) as server:
+    with LocalServer(FIXTURES, routes=routes()) as server:
         yield server
 
 
 @pytest.fixture()
 def server() -> Iterator[LocalServer]:
     """A server of the test's own, for tests that count requests."""
-    with LocalServer(FIXTURES, routes=fault_routes()) as own:
+    with LocalServer(FIXTURES, routes=routes()) as own:
         yield own
 
 
@@ -87,6 +105,9 @@ def batches(shared_server: LocalServer) -> dict[str, Batch]:
         "irecommend": site(s, "/irecommend/content/magazin-pyaterochka", preset="irecommend", max_pages=1),
         "phpbb": site(s, PHPBB, preset="phpbb"),
         "xenforo": site(s, "/xenforo/threads/rabota-kassirov-v-magnite.5521.html", preset="xenforo"),
+        "xenforo1": site(s, XENFORO_1, preset="xenforo"),
+        "banki_api": site(s, BANKI_API + "?bank=alfabank&is_countable=on&page=1", preset="banki_api"),
+        "phpbb30": site(s, "/oldforum/viewtopic-t77.html", preset="phpbb"),
         "cp1251": site(s, "/oldforum/viewtopic-t531.cp1251.html", preset="phpbb"),
         "broken": site(s, "/broken/otzovik-perekrestok.html", preset="otzovik", max_pages=1),
         "changed": site(s, OTZOVIK, "/changed/otzovik-sberbank-2027.html", preset="otzovik", max_pages=1),
@@ -149,7 +170,7 @@ def test_banki_preset_reads_grade_attribute_and_date(
     batches: dict[str, Batch], shared_server: LocalServer
 ) -> None:
     batch = batches["banki"]
-    assert [item.rating for item in batch.items] == [1.0, 5.0, 3.0]
+    assert [item.rating for item in batch.items][:3] == [1.0, 5.0, 3.0]
     first = batch.items[0]
     assert first.title == "Заблокировали счёт ИП по 115-ФЗ"
     assert first.author == "ip_sergeev"
@@ -158,9 +179,67 @@ def test_banki_preset_reads_grade_attribute_and_date(
     assert first.text.startswith("Открыл счёт для ИП в феврале")
 
 
-def test_irecommend_preset_reads_stars_from_the_widget_class(batches: dict[str, Batch]) -> None:
+def test_banki_preset_reads_the_grade_component_when_the_item_has_no_grade_attribute(
+    batches: dict[str, Batch],
+) -> None:
+    # <div class="Grade__sc-m0t12o-0 …" value="2">2</div>, no data-test-grade on the item.
+    last = batches["banki"].items[-1]
+    assert (last.title, last.rating) == ("Навязали страховку к кредитной карте", 2.0)
+
+
+def test_banki_api_preset_reads_reviews_from_the_list_api(
+    batches: dict[str, Batch], shared_server: LocalServer
+) -> None:
+    first = batches["banki_api"].items[0]
+    assert first.title == "Приложение не пускает после обновления"
+    assert (first.author, first.rating, first.kind) == ("dmitry_nsk", 1.0, "review")
+    assert first.published_at == datetime(2026, 11, 23, 7, 41, 7, tzinfo=UTC)  # 10:41:07 in Moscow
+    # The API's host serves the review pages too: /services/… is from the site's root, here and live.
+    assert first.url == shared_server.url("/services/responses/bank/response/12051288/")
+    assert first.external_id == first.url
+
+
+def test_banki_api_text_html_becomes_lines_of_plain_text(batches: dict[str, Batch]) -> None:
+    assert batches["banki_api"].items[0].text == (
+        "После вчерашнего обновления приложение на Android просит код из СМС, а СМС не приходит.\n"
+        'В поддержке предложили "переустановить" — не помогло.\n'
+        "Три дня без доступа к счёту."
+    )
+
+
+def test_banki_api_review_without_a_grade_has_no_rating(batches: dict[str, Batch]) -> None:
+    review = next(item for item in batches["banki_api"].items if item.author == "kostya_ekb")
+    assert review.rating is None and review.text.startswith("Кешбэк за ноябрь")
+
+
+def test_banki_api_pages_while_it_says_it_has_more(
+    batches: dict[str, Batch], shared_server: LocalServer
+) -> None:
+    assert [item.rating for item in batches["banki_api"].items] == [1.0, 5.0, None, 2.0, 4.0]
+    asked = [path for path in shared_server.requests if path.startswith(BANKI_API)]
+    assert asked == [
+        BANKI_API + "?bank=alfabank&is_countable=on&page=1",
+        BANKI_API + "?bank=alfabank&is_countable=on&page=2",
+    ]  # page 2 said hasMorePages: false
+
+
+def test_list_api_answering_a_page_that_is_not_json_is_a_format_error(server: LocalServer) -> None:
+    server.routes["/captcha/"] = lambda request: Response(
+        200, "<html><body>Подтвердите, что вы не робот</body></html>".encode()
+    )
+    with pytest.raises(SourceFormatError, match=r"not JSON .*it starts '<html><body>"):
+        crawl(site(server, "/captcha/?page=1", preset="banki_api"))
+
+
+def test_irecommend_preset_counts_lit_stars_not_the_widget_size(batches: dict[str, Batch]) -> None:
+    # Every widget is "fivestarWidgetStatic-5" (five stars drawn); the rating is how many are lit.
+    assert [item.rating for item in batches["irecommend"].items] == [1.0, 4.0, 2.0]
+
+
+def test_irecommend_preset_reads_the_product_list_not_other_products_teasers(
+    batches: dict[str, Batch],
+) -> None:
     batch = batches["irecommend"]
-    assert [item.rating for item in batch.items] == [1.0, 4.0, 2.0]
     assert [item.author for item in batch.items] == ["Ольга С.", "Макс_Пермь", "Татьяна 1975"]
     assert batch.items[0].published_at == datetime(2026, 11, 22, 17, 14, tzinfo=UTC)
     assert batch.items[1].published_at == datetime(2026, 11, 18, 21, 0, tzinfo=UTC)
@@ -189,6 +268,33 @@ def test_xenforo_preset_reads_author_attribute_and_iso_time(
     assert second.published_at == datetime(2026, 11, 20, 6, 2, tzinfo=UTC)
     assert second.url == shared_server.url("/xenforo/threads/rabota-kassirov-v-magnite.5521/post-120470")
     assert second.text.startswith("Вчера в «Магните» у метро обсчитали")
+
+
+def test_xenforo_preset_reads_xenforo_1_threads(
+    batches: dict[str, Batch], shared_server: LocalServer
+) -> None:
+    batch = batches["xenforo1"]
+    assert [item.external_id for item in batch.items] == ["post-88120", "post-88157", "post-88203"]
+    assert [item.author for item in batch.items] == ["Алексей_М", "Irina_T", "Сергей Тлт"]
+    second = batch.items[1]
+    # Links are relative to <base href="/xf1/">, not to the thread's URL.
+    assert second.url == shared_server.url("/xf1/posts/88157/")
+    assert "начались обрывы по вечерам" in second.text
+
+
+def test_xenforo_1_dates_come_from_the_unix_time_or_the_title(batches: dict[str, Batch]) -> None:
+    first, second, third = batches["xenforo1"].items
+    assert first.published_at == datetime(2026, 10, 12, 16, 20, tzinfo=UTC)  # title="12 окт 2026 в 19:20"
+    assert second.published_at == datetime(2026, 11, 22, 15, 30, tzinfo=UTC)  # data-time, "Вчера в 18:30"
+    assert third.published_at == datetime(2026, 11, 23, 8, 15, tzinfo=UTC)
+
+
+def test_phpbb_30_topic_follows_the_page_link_after_the_current_page(batches: dict[str, Batch]) -> None:
+    # phpBB 3.0 has no "next" link: <strong>1</strong><span class="page-sep">, </span><a …>2</a>.
+    posts = batches["phpbb30"].items
+    assert [post.external_id for post in posts] == ["p1201", "p1204", "p1209", "p1215", "p1222"]
+    assert posts[0].published_at == datetime(2026, 11, 18, 16, 44, tzinfo=UTC)  # "18 ноя 2026, 19:44"
+    assert posts[4].author == "Наталья_К"
 
 
 def test_every_preset_has_an_item_and_a_text_selector() -> None:
@@ -450,9 +556,33 @@ def test_missing_text_selector_is_a_config_error_naming_source_and_key() -> None
 def test_unknown_preset_is_a_config_error_listing_the_known_ones() -> None:
     source = SiteSource(type="site", name="typo", preset="otzovk", start_urls=["http://x/"])
     with pytest.raises(
-        ConfigError, match=r"unknown preset 'otzovk' \(known: banki, irecommend, otzovik, phpbb, xenforo\)"
+        ConfigError,
+        match=r"unknown preset 'otzovk' \(known: banki, banki_api, irecommend, otzovik, phpbb, xenforo\)",
     ):
         resolve_rules(source, [])
+
+
+def test_count_is_a_config_error_outside_the_rating_field() -> None:
+    source = SiteSource(
+        type="site",
+        name="stars",
+        preset="irecommend",
+        start_urls=["http://x/"],
+        fields={"title": "h2::count"},
+    )
+    with pytest.raises(ConfigError, match=r"^source 'stars': fields.title: ::count counts stars"):
+        resolve_rules(source, [])
+
+
+def test_json_preset_fields_are_key_paths_not_css() -> None:
+    def api(url_field: str) -> SiteSource:
+        return SiteSource(
+            type="site", name="api", preset="banki_api", start_urls=["http://x/"], fields={"url": url_field}
+        )
+
+    assert resolve_rules(api("/r/{id}/"), []).format == "json"  # not valid CSS, a fine template
+    with pytest.raises(ConfigError, match=r"^source 'api': fields.url: not a key path or template"):
+        resolve_rules(api("/r/{id"), [])
 
 
 def test_invalid_css_selector_is_a_config_error_naming_the_key() -> None:
@@ -519,6 +649,44 @@ def test_first_alternative_with_text_wins() -> None:
 )
 def test_rating_is_the_first_number(value: str | None, expected: float | None) -> None:
     assert parse_rating(value) == expected
+
+
+def test_bare_attr_reads_the_items_own_attribute_not_its_descendants() -> None:
+    post = Selector(text='<li data-author="Ирина"><div data-author="Алексей">цитата</div></li>').css("li")[0]
+    assert text_value(post, "::attr(data-author)") == "Ирина"
+
+
+def test_rating_counts_lit_stars_and_falls_back_when_none_are_lit() -> None:
+    stars = "<div class='stars'>" + "<i class='on'></i>" * 3 + "<i class='off'></i>" * 2 + "</div>"
+    assert rating_value(Selector(text=stars), ".stars .on::count, .score ::text") == 3.0
+    unlit = "<div class='stars'><i class='off'></i></div><b class='score'>Оценка: 4 из 5</b>"
+    assert rating_value(Selector(text=unlit), ".stars .on::count, .score ::text") == 4.0
+
+
+def test_json_template_field_is_none_when_a_key_is_missing() -> None:
+    record = {"id": 12044871, "company": {"code": "alfabank"}}
+    assert field_text(record, "/response/{id}/?bank={company.code}") == "/response/12044871/?bank=alfabank"
+    assert field_text(record, "/response/{uuid}/") is None
+    assert field_text(record, "company.name") is None
+
+
+def test_json_html_text_keeps_paragraphs_and_breaks_as_lines() -> None:
+    assert html_text("<p>Первый&nbsp;абзац</p><p>второй<br>третий</p>") == "Первый абзац\nвторой\nтретий"
+    assert html_text("  просто   текст ") == "просто текст"
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (True, "http://x/api/?bank=vtb&page=3"),
+        (False, None),
+        (3, "http://x/api/?bank=vtb&page=3"),
+        ("/api/?bank=vtb&cursor=abc", "http://x/api/?bank=vtb&cursor=abc"),
+        (None, None),
+    ],
+)
+def test_json_next_page_is_a_url_or_the_next_page_number(value: Any, expected: str | None) -> None:
+    assert next_page_url({"more": value}, "more", "http://x/api/?page=2&bank=vtb") == expected
 
 
 def test_runner_output_counts_lines_that_are_not_ours() -> None:

@@ -1,5 +1,7 @@
 """Dates as Russian sites print them ("вчера в 14:05", "3 марта 2025 г.", "2 часа назад") -> UTC datetimes.
 
+Also unix timestamps, as forums keep them in attributes (XenForo's data-time="1732345678").
+
 Pure functions: the caller passes `now` and the site's timezone, so the same text always gives the
 same answer. Anything not understood gives None; the pipeline then falls back to the collection time.
 """
@@ -45,12 +47,29 @@ _UNITS = (
 )
 _WORD_NUMBERS = {"одну": 1, "один": 1, "одна": 1, "полчаса": 30, "пару": 2, "две": 2, "два": 2, "три": 3}
 
+# Weekday names as XenForo prints posts of the last week ("Суббота в 18:40"), Monday = 0.
+_WEEKDAYS = {
+    "понедельник": 0,
+    "вторник": 1,
+    "среда": 2,
+    "среду": 2,
+    "четверг": 3,
+    "пятница": 4,
+    "пятницу": 4,
+    "суббота": 5,
+    "субботу": 5,
+    "воскресенье": 6,
+}
+
 _TIME = r"(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?::(?P<second>\d{2}))?"
-_TIME_TAIL = rf"(?:\s*(?:,|в|at)?\s*{_TIME})?"
+# Drupal (irecommend) separates the time with a dash: "12 марта, 2024 - 10:15".
+_TIME_TAIL = rf"(?:\s*(?:,|в|at|-|–|—)?\s*{_TIME})?"
 _RELATIVE_DAY = re.compile(rf"^(?P<day>сегодня|вчера|позавчера)\s*(?:,|в)?\s*(?:{_TIME})?$")
+# A weekday needs its time: "среда" alone is as likely a word ("среда" is also "environment").
+_WEEKDAY = re.compile(rf"^(?:в\s+)?(?P<weekday>[а-я]+)\s*(?:,|в)?\s*{_TIME}$")
 _NUMERIC = re.compile(rf"^(?P<d>\d{{1,2}})\.(?P<m>\d{{1,2}})\.(?P<y>\d{{4}}|\d{{2}}){_TIME_TAIL}$")
 _DAY_MONTH_YEAR = re.compile(
-    rf"^(?P<d>\d{{1,2}})\s+(?P<month>[а-я]+)\.?(?:\s+(?P<y>\d{{4}}))?(?:\s*(?:г\.?|года?))?{_TIME_TAIL}$"
+    rf"^(?P<d>\d{{1,2}})\s+(?P<month>[а-я]+)\.?(?:,?\s+(?P<y>\d{{4}}))?(?:\s*(?:г\.?|года?))?{_TIME_TAIL}$"
 )
 # phpBB's default English-order format with Russian names: "пн мар 03, 2025 14:05".
 _MONTH_DAY_YEAR = re.compile(
@@ -58,6 +77,8 @@ _MONTH_DAY_YEAR = re.compile(
 )
 _AGO = re.compile(r"^(?:(?P<count>\d+|[а-я]+)\s+)?(?P<unit>[а-я]+)\s+назад$")
 _ISO_HINT = re.compile(r"^\d{4}-\d{2}-\d{2}")
+# Seconds (10 digits: 2001..2286) or milliseconds (13 digits) since 1970; shorter numbers are not dates.
+_EPOCH = re.compile(r"^(?P<seconds>\d{10})(?P<millis>\d{3})?$")
 
 
 def timezone_named(name: str | None) -> tzinfo:
@@ -150,12 +171,29 @@ def _parse_iso(text: str, now: datetime, zone: tzinfo) -> datetime | None:
         return None
 
 
+def _parse_epoch(text: str, now: datetime, zone: tzinfo) -> datetime | None:
+    match = _EPOCH.match(text)
+    if not match:
+        return None
+    return datetime.fromtimestamp(int(match.group("seconds")), UTC)
+
+
 def _parse_relative_day(text: str, now: datetime, zone: tzinfo) -> datetime | None:
     match = _RELATIVE_DAY.match(text)
     if not match:
         return None
     days_back = {"сегодня": 0, "вчера": 1, "позавчера": 2}[match.group("day")]
     today = now.astimezone(zone).date()
+    return _local(today - timedelta(days=days_back), match, zone)
+
+
+def _parse_weekday(text: str, now: datetime, zone: tzinfo) -> datetime | None:
+    """«Суббота в 18:40»: the last such day before today (today and yesterday have their own words)."""
+    match = _WEEKDAY.match(text)
+    if not match or match.group("weekday") not in _WEEKDAYS:
+        return None
+    today = now.astimezone(zone).date()
+    days_back = (today.weekday() - _WEEKDAYS[match.group("weekday")]) % 7 or 7
     return _local(today - timedelta(days=days_back), match, zone)
 
 
@@ -229,4 +267,13 @@ def _dated(year: int, month: int, day: int, match: re.Match[str], zone: tzinfo) 
 
 
 # Tried in this order on the whole text, then on runs of its words (_scan).
-_PARSERS = (_parse_iso, _parse_relative_day, _parse_ago, _parse_numeric, _parse_day_month, _parse_month_day)
+_PARSERS = (
+    _parse_iso,
+    _parse_epoch,
+    _parse_relative_day,
+    _parse_weekday,
+    _parse_ago,
+    _parse_numeric,
+    _parse_day_month,
+    _parse_month_day,
+)

@@ -1,7 +1,8 @@
 """Reading one item out of a page: pure functions over parsel selectors, driven by SiteRules.
 
 Selectors may list comma-separated alternatives; the first one that matches anything wins. Text keeps
-one line per block element or <br>, whatever the line breaks in the HTML source.
+one line per block element or <br>, whatever the line breaks in the HTML source. `build_item` turns
+the raw values into the item dict; JSON listings (crawlers/sites/json_listing.py) use it too.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 from parsel import Selector, SelectorList
 
 from crawlers.sites.dates import parse_date
-from crawlers.sites.rules import SiteRules, selector_alternatives
+from crawlers.sites.rules import SiteRules, counted, selector_alternatives
 
 _BLOCK_TAGS = frozenset(
     "address article aside blockquote dd div dl dt figcaption figure footer form h1 h2 h3 h4 h5 h6 header "
@@ -22,12 +23,23 @@ _BLOCK_TAGS = frozenset(
 )
 _SKIPPED_TAGS = frozenset({"script", "style", "noscript", "template", "svg"})
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+# "::attr(data-author)" alone: the item's own attribute. As CSS it would also collect the attribute
+# from every descendant (a XenForo 1 quote block carries the quoted member's data-author).
+_OWN_ATTRIBUTE = re.compile(r"^::attr\(\s*([A-Za-z_][\w.:-]*)\s*\)$")
+
+
+def matches(node: Selector | SelectorList, alternative: str) -> SelectorList:
+    """What one selector alternative matches in `node` (see _OWN_ATTRIBUTE)."""
+    own = _OWN_ATTRIBUTE.match(alternative)
+    if own and isinstance(node, Selector):
+        return node.xpath(f"@{own.group(1)}")
+    return node.css(alternative)
 
 
 def select(node: Selector | SelectorList, selector: str) -> SelectorList:
     """The matches of the first comma-separated alternative that matches anything."""
     for alternative in selector_alternatives(selector):
-        found = node.css(alternative)
+        found = matches(node, alternative)
         if found:
             return found
     return SelectorList([])
@@ -38,7 +50,7 @@ def first_value(node: Selector, selector: str | None) -> str | None:
     if not selector:
         return None
     for alternative in selector_alternatives(selector):
-        for match in node.css(alternative):
+        for match in matches(node, alternative):
             value = single_line(node_text(match))
             if value:
                 return value
@@ -50,13 +62,13 @@ def text_value(node: Selector, selector: str | None) -> str | None:
     if not selector:
         return None
     for alternative in selector_alternatives(selector):
-        matches = node.css(alternative)
-        if not matches:
+        found = matches(node, alternative)
+        if not found:
             continue
-        if all(isinstance(match.root, str) for match in matches):
-            text = " ".join(" ".join(str(match.root) for match in matches).split())
+        if all(isinstance(match.root, str) for match in found):
+            text = " ".join(" ".join(str(match.root) for match in found).split())
         else:
-            text = normalise("\n".join(node_text(match) for match in matches))
+            text = normalise("\n".join(node_text(match) for match in found))
         if text:
             return text
     return None
@@ -104,36 +116,84 @@ def single_line(text: str | None) -> str:
 
 
 def parse_rating(value: str | None) -> float | None:
-    """The first number in the value: "4", "4,5", "Оценка: 4 из 5", "fivestarWidgetStatic-4"."""
+    """The first number in the value: "4", "4,5", "Оценка: 4 из 5", "starsRating-4"."""
     if not value:
         return None
     match = _NUMBER.search(value)
     return float(match.group().replace(",", ".")) if match else None
 
 
+def rating_value(node: Selector, selector: str | None) -> float | None:
+    """The first alternative with a value: a number read from text or an attribute, or, for
+    '.stars .on::count', how many elements match (stars drawn as icons, none lit = no rating)."""
+    if not selector:
+        return None
+    for alternative in selector_alternatives(selector):
+        css = counted(alternative)
+        if css is not None:
+            lit = len(matches(node, css))
+            if lit:
+                return float(lit)
+            continue
+        rating = parse_rating(first_value(node, alternative))
+        if rating is not None:
+            return rating
+    return None
+
+
 def extract_item(
-    node: Selector, rules: SiteRules, page_url: str, now: datetime, zone: Any
+    node: Selector, rules: SiteRules, page_url: str, now: datetime, zone: Any, base_url: str | None = None
 ) -> dict[str, Any] | None:
-    """One item as a JSON-able dict, or None when it has no text."""
+    """One item as a JSON-able dict, or None when it has no text. `base_url`: what relative links are
+    relative to when the page says (<base href>, as XenForo 1 pages do); else the page's URL."""
     fields = rules.fields
-    text = text_value(node, fields.text)
+    return build_item(
+        rules,
+        page_url,
+        now,
+        zone,
+        base_url=base_url,
+        text=text_value(node, fields.text),
+        title=text_value(node, fields.title),
+        author=text_value(node, fields.author),
+        date_text=text_value(node, fields.date),
+        rating=rating_value(node, fields.rating),
+        href=first_value(node, fields.url),
+        external_id=first_value(node, fields.external_id),
+    )
+
+
+def build_item(
+    rules: SiteRules,
+    page_url: str,
+    now: datetime,
+    zone: Any,
+    *,
+    text: str | None,
+    title: str | None,
+    author: str | None,
+    date_text: str | None,
+    rating: float | None,
+    href: str | None,
+    external_id: str | None,
+    base_url: str | None = None,
+) -> dict[str, Any] | None:
+    """The item dict from the values read off one item; None when it has no text."""
     if not text:
         return None
-    author = single_line(text_value(node, fields.author)) or None
-    date_text = single_line(text_value(node, fields.date)) or None
+    author = single_line(author) or None
+    date_text = single_line(date_text) or None
     published = parse_date(date_text, now=now, timezone=zone, date_format=rules.date_format)
-    href = first_value(node, fields.url)
-    url = _urljoin(page_url, href) if href else None
-    external_id = first_value(node, fields.external_id) or url or content_hash(author, date_text, text)
+    url = _urljoin(base_url or page_url, href) if href else None
     return {
-        "external_id": external_id,
+        "external_id": external_id or url or content_hash(author, date_text, text),
         "url": url or page_url,
         "text": text,
-        "title": single_line(text_value(node, fields.title)) or None,
+        "title": single_line(title) or None,
         "author": author,
         "published_at": published.isoformat() if published else None,
         "date_text": date_text,
-        "rating": parse_rating(first_value(node, fields.rating)),
+        "rating": rating,
         "page_url": page_url,
     }
 

@@ -4,11 +4,15 @@
 item or text selector, or a selector that is not valid CSS is a ConfigError naming the source and
 the key, raised before any request is made. What comes out is plain, typed, JSON-able data that the
 crawl subprocess receives on stdin.
+
+A preset with `format: json` reads a site's own list API instead of its pages: `item` and the
+fields are then key paths into the JSON (see crawlers/sites/json_listing.py), not CSS.
 """
 
 from __future__ import annotations
 
 import re
+import string
 from dataclasses import asdict, dataclass, fields
 from functools import cache
 from importlib import resources
@@ -27,7 +31,10 @@ FIELD_NAMES = tuple(SiteFields.model_fields)
 # Keys a preset in presets.yaml may set. `kind` is the RawItem kind (review, post, comment...);
 # `timezone` is the zone the site prints its dates in; `newest_first: false` for listings that put
 # the oldest first (forum topics), where a page of known items says nothing about the next page.
-PRESET_KEYS = ("item", "fields", "next_page", "date_format", "kind", "timezone", "newest_first")
+PRESET_KEYS = ("item", "fields", "next_page", "date_format", "kind", "timezone", "newest_first", "format")
+FORMATS = ("html", "json")
+# `fields.rating: ".stars .on::count"`: the number of matching elements (stars drawn as icons).
+COUNT_SUFFIX = "::count"
 _ALTERNATIVE_SPLIT = re.compile(r",(?![^\[\(]*[\]\)])")
 
 
@@ -61,6 +68,8 @@ class SiteRules:
     timeout: float = 20.0
     max_bytes: int = 5_000_000
     preset: str | None = None
+    # "html": CSS selectors over pages; "json": key paths over a list API's answers.
+    format: str = "html"
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -113,12 +122,20 @@ def resolve_rules(source: SiteSource, brands: list[BrandConfig]) -> SiteRules:
             f"source {source.name!r}: 'fields.text' is not set (no text selector in the source or its preset)"
         )
     next_page = pick("next_page")
-    _check_selector(source.name, "item", item)
+    # Only a preset chooses the format: its fields are written for it.
+    page_format = base.get("format") or "html"
+    if page_format not in FORMATS:
+        raise ConfigError(
+            f"source {source.name!r}: preset {source.preset!r}: format {page_format!r} is not one of "
+            f"{', '.join(FORMATS)}"
+        )
+    check = _check_key_path if page_format == "json" else _check_selector
+    check(source.name, "item", item)
     if next_page:
-        _check_selector(source.name, "next_page", next_page)
+        check(source.name, "next_page", next_page)
     for name, selector in merged_fields.items():
         if selector:
-            _check_selector(source.name, f"fields.{name}", selector)
+            check(source.name, f"fields.{name}", selector)
     timezone = pick("timezone") or DEFAULT_TIMEZONE
     try:
         timezone_named(timezone)
@@ -144,6 +161,7 @@ def resolve_rules(source: SiteSource, brands: list[BrandConfig]) -> SiteRules:
         timeout=source.timeout,
         max_bytes=source.max_bytes,
         preset=source.preset,
+        format=page_format,
     )
 
 
@@ -165,15 +183,40 @@ def selector_alternatives(selector: str) -> list[str]:
     return [part.strip() for part in _ALTERNATIVE_SPLIT.split(selector) if part.strip()]
 
 
+def counted(alternative: str) -> str | None:
+    """'.stars .on::count' -> '.stars .on' (count the matches); None for an ordinary selector."""
+    if alternative.endswith(COUNT_SUFFIX):
+        return alternative.removesuffix(COUNT_SUFFIX).strip()
+    return None
+
+
 def _check_selector(source: str, key: str, selector: str) -> None:
     translator = HTMLTranslator()
     for alternative in selector_alternatives(selector):
+        css = counted(alternative)
+        if css is not None:
+            if key != "fields.rating":
+                raise ConfigError(
+                    f"source {source!r}: {key}: {COUNT_SUFFIX} counts stars and is only for fields.rating"
+                )
+            alternative = css
         try:
             translator.css_to_xpath(alternative)
         except SelectorError as exc:
             raise ConfigError(
                 f"source {source!r}: {key}: not a valid CSS selector {alternative!r}: {exc}"
             ) from None
+
+
+def _check_key_path(source: str, key: str, path: str) -> None:
+    """A JSON key path ("data", "company.name") or a template of them ("/response/{id}/")."""
+    try:
+        names = [name for _, name, _, _ in string.Formatter().parse(path) if name is not None]
+    except ValueError as exc:
+        raise ConfigError(f"source {source!r}: {key}: not a key path or template {path!r}: {exc}") from None
+    for name in names or [path]:
+        if not name.strip() or any(not part for part in name.split(".")):
+            raise ConfigError(f"source {source!r}: {key}: empty key in {path!r}")
 
 
 @cache

@@ -2,8 +2,9 @@
 
 Everything site-specific comes from SiteRules (crawlers/sites/rules.py, presets.yaml): where the
 items are, which selector gives which field, where the next page is; reading the fields is
-crawlers/sites/extract.py. Politeness, retries and size limits are Scrapy settings (`crawl_settings`
-in crawlers/sites/middlewares.py). Problems that do not stop the crawl (a page failed, a selector
+crawlers/sites/extract.py (pages) or crawlers/sites/json_listing.py (a site's list API).
+Politeness, retries and size limits are Scrapy settings (`crawl_settings` in
+crawlers/sites/middlewares.py). Problems that do not stop the crawl (a page failed, a selector
 matched nothing) are reported as records through `report`, never swallowed.
 """
 
@@ -22,14 +23,18 @@ from scrapy import signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Request, Response, TextResponse
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.response import get_base_url
 from twisted.python.failure import Failure
 
+from crawlers.sites import json_listing
 from crawlers.sites.dates import timezone_named
 from crawlers.sites.extract import extract_item, first_value, select
 from crawlers.sites.rules import SiteRules
 
 log = logging.getLogger(__name__)
 Report = Callable[[dict[str, Any]], None]
+# One page read: its items (None for one without text) and the next page's URL.
+PageRead = tuple[list[dict[str, Any] | None], str | None]
 
 _TWISTED_REASON = re.compile(r"twisted\.[\w.]*?\.(\w+): ([^>\]]*)")
 _PLAIN_REASONS = {
@@ -97,15 +102,13 @@ class SiteSpider(scrapy.Spider):
             content_type = (response.headers.get(b"Content-Type") or b"").decode("latin-1")
             self._failed(response.url, "format", f"not an HTML page ({content_type or 'no Content-Type'})")
             return
-        self.pages_ok += 1
-        nodes = select(response.selector, self.rules.item)
-        if not nodes:
-            self.warn(f"no items matched selector {self.rules.item!r} on {response.url} (layout changed?)")
+        read = self._read_json_page if self.rules.format == "json" else self._read_html_page
+        page = read(response)
+        if page is None:
             return
+        items, next_url = page
         new = without_text = 0
-        for node in nodes:
-            with _nested_items_detached(node, nodes):
-                item = extract_item(node, self.rules, response.url, self.now, self.zone)
+        for item in items:
             if item is None:
                 without_text += 1
                 continue
@@ -116,16 +119,50 @@ class SiteSpider(scrapy.Spider):
             yield item
         if without_text:
             self.warn(
-                f"{without_text} of {len(nodes)} items on {response.url} have no text "
+                f"{without_text} of {len(items)} items on {response.url} have no text "
                 f"(fields.text {self.rules.fields.text!r} matched nothing)"
             )
         if new == 0 and self.rules.newest_first:
             return  # everything here is known: the older pages behind it hold nothing new either
         page_no = response.meta.get("page_no", 1)
-        if self.rules.next_page and page_no < self.rules.max_pages:
-            href = first_value(response.selector, self.rules.next_page)
-            if href:
-                yield self._page_request(response.urljoin(href), page_no + 1)
+        if next_url and page_no < self.rules.max_pages:
+            yield self._page_request(next_url, page_no + 1)
+
+    def _read_html_page(self, response: TextResponse) -> PageRead | None:
+        """The items of an HTML page and its next page's URL; None (after a warning) when none matched."""
+        self.pages_ok += 1
+        nodes = select(response.selector, self.rules.item)
+        if not nodes:
+            self.warn(f"no items matched selector {self.rules.item!r} on {response.url} (layout changed?)")
+            return None
+        base_url = get_base_url(response)
+        items = []
+        for node in nodes:
+            with _nested_items_detached(node, nodes):
+                items.append(extract_item(node, self.rules, response.url, self.now, self.zone, base_url))
+        href = first_value(response.selector, self.rules.next_page) if self.rules.next_page else None
+        return items, response.urljoin(href) if href else None
+
+    def _read_json_page(self, response: TextResponse) -> PageRead | None:
+        """The records of a list API's answer and its next page; None when it holds no list."""
+        try:
+            data = json_listing.parse_json(response.text)
+        except json_listing.NotJson as exc:
+            # A captcha or an error page instead of the API's answer: the page failed.
+            self.pages_failed += 1
+            self._failed(response.url, "format", str(exc))
+            return None
+        self.pages_ok += 1
+        try:
+            records = json_listing.records_at(data, self.rules.item)
+        except json_listing.NoList as exc:
+            self.warn(f"{exc} on {response.url} (API changed?)")
+            return None
+        items = [
+            json_listing.read_record(record, self.rules, response.url, self.now, self.zone)
+            for record in records
+        ]
+        return items, json_listing.next_page_url(data, self.rules.next_page, response.url)
 
     def page_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
