@@ -29,6 +29,9 @@ _LOOKALIKES = str.maketrans("aceopxykmthb", "асеорхукмтнв")
 _HYPHENS = ("-", "\u2010")
 # Words of a phrase may be separated by these only; a comma or a full stop breaks the phrase.
 _JOINERS = " \t\r\n\u00a0-\u2010"
+# ...or glued by one of these, with no space: names and addresses written as one word (О'КЕЙ,
+# 5ka.ru, Lenta.ru), which the tokenizer cuts in two.
+_GLUES = frozenset(("'", "\u2019", "\u02bc", "`", "."))
 # Case endings written after an abbreviation, with or without a hyphen: МТСу, МТС-ом.
 _ABBREVIATION_ENDINGS = frozenset(("а", "у", "ом", "е", "ы", "ов", "ам", "ами", "ах"))
 LONGEST_LEMMATIZED = 40
@@ -110,8 +113,10 @@ class AnalysedText:
         return cls(text, starts, ends, folded, is_tag)
 
     def joined(self, left: int, right: int) -> bool:
-        """Tokens left and right may be words of one phrase: only spaces or hyphens between."""
-        return not self.text[self.ends[left] : self.starts[right]].strip(_JOINERS)
+        """Tokens left and right may be words of one phrase: only spaces or hyphens between, or
+        one glue character."""
+        between = self.text[self.ends[left] : self.starts[right]]
+        return not between.strip(_JOINERS) or between in _GLUES
 
     def hyphenated(self, left: int, right: int) -> bool:
         return (

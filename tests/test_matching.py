@@ -128,6 +128,25 @@ def test_multi_word_alias_does_not_match_across_punctuation():
     assert found("Последняя буква — альфа. Банк закрыт на обед") == []
 
 
+def test_name_written_with_an_apostrophe_matches():
+    okey = BrandMatcher.from_config([BrandConfig(name="О'КЕЙ", aliases=["O'KEY"])])
+    assert [m.text for m in okey.find("Охрана в О’КЕЙ проверяет чеки на выходе")] == ["О’КЕЙ"]
+    assert [m.text for m in okey.find("O'KEY Group опубликовала отчётность")] == ["O'KEY"]
+
+
+def test_site_address_alias_matches_and_a_dotted_exclusion_suppresses():
+    brands = [
+        BrandConfig(name="Пятёрочка", aliases=["5ka.ru"]),
+        BrandConfig(name="Лента", exclude=["Лента.ру", "Lenta.ru"], aliases=["lenta"]),
+    ]
+    matcher = BrandMatcher.from_config(brands)
+    assert [m.text for m in matcher.find("5ka.ru выдаёт ошибку при входе")] == ["5ka.ru"]
+    assert matcher.find("Прочитал на Lenta.ru, что будет снегопад") == []
+    assert matcher.find("Лента.ру опубликовала материал про бензин") == []
+    # A full stop and a space end a sentence: nothing is glued there.
+    assert [m.text for m in matcher.find("Скидки в Ленте. Ру-ру-ру")] == ["Ленте"]
+
+
 def test_word_that_starts_with_the_brand_is_not_a_mention():
     assert found("сбербанкомат у подъезда опять не работает") == []
 
