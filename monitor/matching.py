@@ -20,6 +20,7 @@ from monitor.morphology import (
     WordForms,
     compile_phrase,
     fold,
+    is_dictionary_word,
     known_words,
 )
 from monitor.query import WORD, Node, evaluate, parse_query, terms
@@ -72,7 +73,8 @@ class _Hit:
     start: int
     end: int
     token: int
-    single_word: bool
+    # One word that is also an ordinary word of the dictionary (магнит, лента): `context` applies.
+    ordinary_word: bool
     in_tag: bool
 
 
@@ -82,7 +84,7 @@ class BrandMatcher:
     def __init__(
         self,
         brands: list[_Brand],
-        terms_index: PhraseIndex[int],
+        terms_index: PhraseIndex[tuple[int, bool]],
         tag_forms: dict[str, list[tuple[int, bool]]],
     ):
         self._brands = brands
@@ -93,14 +95,17 @@ class BrandMatcher:
     @classmethod
     def from_config(cls, brands: list[BrandConfig]) -> BrandMatcher:
         compiled: list[_Brand] = []
-        term_phrases: list[tuple[int, tuple[WordForms, ...]]] = []
+        term_phrases: list[tuple[tuple[int, bool], tuple[WordForms, ...]]] = []
         tag_forms: dict[str, list[tuple[int, bool]]] = {}
         for index, brand in enumerate(brands):
             for term in brand.terms:
                 words = compile_phrase(term, strict=True)
                 if not words:
                     raise ConfigError(f"brand {brand.name!r}: term {term!r} has no letters or digits")
-                term_phrases.append((index, words))
+                # A made-up alias (Мирпэй, magnit) is the brand wherever it stands; only a term
+                # the dictionary knows can be the ordinary word that `context` tells apart.
+                ordinary = len(words) == 1 and is_dictionary_word(term)
+                term_phrases.append(((index, ordinary), words))
                 latin = fold(term).isascii()
                 for form in _joined_forms(words, fold(term)):
                     entries = tag_forms.setdefault(form, [])
@@ -141,9 +146,9 @@ class BrandMatcher:
             candidates = self._terms.at(text, i)
             # A term never starts or ends inside a hyphen compound: МТС-банк is not МТС.
             if candidates and not text.hyphenated(i - 1, i):
-                for brand, last in candidates:
+                for (brand, ordinary), last in candidates:
                     if not text.hyphenated(last, last + 1):
-                        yield _Hit(brand, text.starts[i], text.ends[last], i, last == i, False)
+                        yield _Hit(brand, text.starts[i], text.ends[last], i, ordinary, False)
 
     def _tag_hits(self, text: AnalysedText, i: int) -> Iterator[_Hit]:
         """A term's form at the start of a hashtag or handle, or of one of its camelCase parts."""
@@ -228,7 +233,7 @@ class _Checks:
                 # written as a name: "позвонила в Мегафон" is the operator.
                 if start < hit.end and hit.start < end and (any_spelling or not as_name):
                     return False
-        if brand.context is None or not hit.single_word or as_name:
+        if brand.context is None or not hit.ordinary_word or as_name:
             return True
         return self._has_context(hit.brand, brand.context)
 
@@ -253,13 +258,17 @@ class _Checks:
         return self._context[brand]
 
     def _reads_as_name(self, hit: _Hit) -> bool:
-        """«Магнит», "Лента", or Магнит mid-sentence: a name, whatever the context."""
+        """«Магнит», "Лента", Магнит mid-sentence or magnit.ru: a name, whatever the context."""
         text = self._text.text
         if hit.start > 0 and text[hit.start - 1] in _OPENING_QUOTES:
             return True
+        if text[hit.end : hit.end + 1] == "." and text[hit.end + 1 : hit.end + 2].isalpha():
+            return True  # a site's address: perekrestok.ru, lenta.com
         word = text[hit.start : hit.end]
         if not word[:1].isupper():
             return False
+        if not word.isupper() and any(letter.isupper() for letter in word[1:]):
+            return True  # a capital inside the word (МегаФон, ВкусВилл): only names are written so
         if word.isupper() and len(word) > 1 and hit.token > 0:
             previous = text[self._text.starts[hit.token - 1] : self._text.ends[hit.token - 1]]
             if previous.isupper():

@@ -166,6 +166,12 @@ def _compile_word(word: str, strict: bool) -> WordForms:
     return WordForms(frozenset(forms), frozenset(lemmas))
 
 
+def is_dictionary_word(word: str) -> bool:
+    """A Russian word the dictionary knows (магнит, окей), not a made-up name (Мирпэй) or Latin."""
+    folded = fold(word)
+    return bool(_CYRILLIC.search(folded)) and any(parse.is_known for parse in _morph().parse(folded))
+
+
 def _guess_noun_forms(folded: str) -> set[str]:
     """Case forms of a word pymorphy3 cannot place (surnames like Тиньков): common noun endings."""
     stem, last = folded[:-1], folded[-1]

@@ -225,6 +225,13 @@ def test_capitalised_brand_mid_sentence_counts_without_context():
     assert found("Вчера в Магните обсчитали на 200 рублей") == [("Магнит", "Магните")]
 
 
+def test_capital_inside_the_word_reads_as_a_name_even_at_sentence_start():
+    megafon = BrandMatcher.from_config([BrandConfig(name="Мегафон", context=["связь"])])
+    assert [m.text for m in megafon.find("МегаФон ТВ тормозит на смарт-ТВ")] == ["МегаФон"]
+    assert megafon.find("Мегафон на стадионе не слышно") == []
+    assert megafon.find("МЕГАФОН НА СТАДИОНЕ НЕ СЛЫШНО") == []
+
+
 def test_capitalised_brand_at_sentence_start_needs_context():
     assert found("Магнит на холодильник привезли из Сочи") == []
 
@@ -239,6 +246,19 @@ def test_guillemet_quoted_brand_counts_without_context():
 
 def test_straight_quoted_brand_counts_without_context():
     assert found('"Лента" опять подняла цены') == [("Лента", "Лента")]
+
+
+def test_site_address_of_ordinary_word_brand_counts_without_context():
+    lenta = BrandMatcher.from_config([BrandConfig(name="Лента", context=["магазин"])])
+    assert [m.text for m in lenta.find("лента.рф не грузит корзину")] == ["лента"]
+    assert lenta.find("лента не грузится") == []
+
+
+def test_alias_that_is_no_dictionary_word_counts_without_context():
+    mir = BrandMatcher.from_config([BrandConfig(name="Мир", aliases=["Мирпэй", "Mir"], context=["карта"])])
+    assert [m.text for m in mir.find("Мирпэй не работает на Хуавей")] == ["Мирпэй"]
+    assert [m.text for m in mir.find("mir не проходит в отеле")] == ["mir"]
+    assert mir.find("Мир тесен, встретил одноклассника") == []
 
 
 def test_hashtag_of_ordinary_word_brand_counts_without_context():
