@@ -6,6 +6,7 @@ and texts/s. Skips cleanly when ../shared/datasets (or $BRANDPULSE_DATASETS) is 
 Example:
     python -m bench.sentiment
     python -m bench.sentiment --hybrid
+    python -m bench.sentiment --hybrid --vk-posts 1500   # + out-of-domain VK posts (RuSentiment)
     python -m bench.sentiment --model /path/to/hf-model \\
         --labels LABEL_0=negative,LABEL_1=neutral,LABEL_2=positive
 """
@@ -25,22 +26,37 @@ import argparse  # noqa: E402
 import json  # noqa: E402
 import time  # noqa: E402
 
+import pandas as pd  # noqa: E402
+
 from monitor.config import SentimentConfig  # noqa: E402
 from sentiment import SentimentEngine, SentimentError, load_engine  # noqa: E402
 from sentiment.metrics import class_scores, macro_f1_pn  # noqa: E402
 
+VK_POSTS = "vk-posts"
 
-def bench_engine(engine: SentimentEngine, root: Path, limit: int | None, use_brand: bool) -> list[dict]:
+
+def vk_posts(root: Path, count: int) -> pd.DataFrame:
+    """A fixed random sample of RuSentiment's random VK posts with a sentiment label: another domain
+    than the tweets every engine trains on (none trains on RuSentiment), so a check of how it carries."""
+    frame = pd.read_csv(root / "rusentiment" / "random_posts.csv")
+    frame = frame[frame["label"].isin(["negative", "neutral", "positive"])].dropna(subset=["text"])
+    frame = frame.sample(min(count, len(frame)), random_state=0).reset_index(drop=True)
+    return frame.assign(text=frame["text"].astype(str))
+
+
+def bench_engine(
+    engine: SentimentEngine, root: Path, limit: int | None, use_brand: bool, vk_count: int = 0
+) -> list[dict]:
     from sentiment.datasets import DOMAINS, ENTITY_TERMS, load_sentirueval
 
     rows = []
-    for domain in DOMAINS:
-        frame = load_sentirueval(root, domain, "test")
+    for domain in [*DOMAINS, *([VK_POSTS] if vk_count else [])]:
+        frame = vk_posts(root, vk_count) if domain == VK_POSTS else load_sentirueval(root, domain, "test")
         if limit:
             frame = frame.head(limit)
         predicted = [""] * len(frame)
         started = time.perf_counter()
-        if use_brand:
+        if use_brand and domain != VK_POSTS:
             # Brand-level data: score each tweet toward the company it is labelled for.
             for entity, group in frame.groupby("entity"):
                 brand = ENTITY_TERMS.get(entity, [entity])[0]
@@ -78,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quantize", action="store_true", help="dynamic int8 for the transformers model")
     parser.add_argument("--limit", type=int, help="only the first N rows of each dev set")
     parser.add_argument("--no-brand", action="store_true", help="score texts without the brand")
+    parser.add_argument(
+        "--vk-posts", type=int, default=0, metavar="N", help="also N RuSentiment VK posts (out of domain)"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
     args = parser.parse_args(argv)
 
@@ -111,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.json:
         print(header)
     for engine in engines:
-        for row in bench_engine(engine, root, args.limit, use_brand=not args.no_brand):
+        for row in bench_engine(engine, root, args.limit, not args.no_brand, args.vk_posts):
             if args.json:
                 print(json.dumps(row))
             else:
