@@ -17,8 +17,9 @@ from zoneinfo import ZoneInfo
 
 from monitor.config import QuietHours, TelegramConfig
 
-# Alerts about single mentions: the ones that arrive in bursts and that a digest can list.
-FOLDABLE_KINDS = ("negative",)
+# Alerts about single mentions: the ones that arrive in bursts, that a digest can list and that
+# carry the «Беру в работу» / «Не релевантно» buttons. "spreading": alerts/spreading.py.
+FOLDABLE_KINDS = ("negative", "spreading")
 QUIET, COOLDOWN, BURST = "quiet", "cooldown", "burst"
 
 

@@ -15,9 +15,13 @@ SNIPPET_CHARS = 600
 _LABELS_RU = {"negative": "негатив", "neutral": "нейтрально", "positive": "позитив"}
 
 
-def negative_alert(mention: ScoredMention, urgent: bool) -> str:
+SPREADING_HEAD = "📣 <b>Жалоба набирает обороты</b> (уже была в алертах, ответа нет)"
+
+
+def negative_alert(mention: ScoredMention, urgent: bool, head: str | None = None) -> str:
     # Urgent: wide reach, or engagement growing fast (alerts/rules.py is_urgent).
-    head = "🔴 <b>Срочно: заметный негатив</b>" if urgent else "⚠️ <b>Негативное упоминание</b>"
+    if head is None:
+        head = "🔴 <b>Срочно: заметный негатив</b>" if urgent else "⚠️ <b>Негативное упоминание</b>"
     when = mention.published_at.strftime("%d.%m.%Y %H:%M UTC") if mention.published_at else "время неизвестно"
     reach = f"{mention.reach:,}".replace(",", " ")
     engagement = f"{mention.engagement:,}".replace(",", " ")
@@ -40,6 +44,11 @@ def negative_alert(mention: ScoredMention, urgent: bool) -> str:
         if len(message) <= TELEGRAM_LIMIT or width <= 0:
             return message
         width //= 2
+
+
+def spreading_alert(mention: ScoredMention) -> str:
+    """A negative mention alerted before, now with wide reach or fast-growing engagement."""
+    return negative_alert(mention, urgent=True, head=SPREADING_HEAD)
 
 
 def highlighted_snippet(text: str, start: int, end: int, width: int = SNIPPET_CHARS) -> str:

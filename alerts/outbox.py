@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from alerts.claims import SENDING, ClaimedMessage, claim_due
 from alerts.dedup_keys import dedup_key
-from alerts.fatigue import chat_policy
+from alerts.fatigue import FOLDABLE_KINDS, chat_policy
 from alerts.keyboard import alert_keyboard
 from alerts.messages import negative_alert
 from alerts.rules import AlertDecision, ScoredMention
@@ -48,8 +48,7 @@ def enqueue_negative(
     """Queue one message per decision. A chat hears about one post (or its copies, when the dedup
     `group_id` is given) for one brand once, however often the pipeline runs."""
     queued = 0
-    cause = f"group:{group_id}" if group_id is not None else f"mention:{mention.mention_id}"
-    key = dedup_key("negative", mention.brand, cause)
+    key = negative_key(mention.brand, group_id, mention.mention_id)
     already = set(session.scalars(select(OutboxMessage.chat_id).where(OutboxMessage.dedup_key == key)))
     for decision in decisions:
         if decision.chat_id in already:
@@ -68,6 +67,12 @@ def enqueue_negative(
         )
         queued += 1
     return queued
+
+
+def negative_key(brand: str, group_id: int | None, mention_id: int) -> str:
+    """The dedup key of the first alert about a post (or its copies) for one brand."""
+    cause = f"group:{group_id}" if group_id is not None else f"mention:{mention_id}"
+    return dedup_key("negative", brand, cause)
 
 
 @dataclass
@@ -225,7 +230,7 @@ def _pause_chat(
 
 
 def _markup(message: ClaimedMessage, settings: TelegramConfig) -> dict[str, Any] | None:
-    if settings.buttons and message.kind == "negative" and message.mention_id is not None:
+    if settings.buttons and message.kind in FOLDABLE_KINDS and message.mention_id is not None:
         return alert_keyboard(message.mention_id)
     return None
 

@@ -11,7 +11,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -23,6 +23,7 @@ from alerts.outbox import DeliveryReport, Pacer, enqueue_negative, send_pending
 from alerts.rules import ScoredMention, decide
 from alerts.senders import Sender
 from alerts.spike_alerts import queue_spike_alerts
+from alerts.spreading import requeue_grown
 from crawlers.base import Crawler
 from monitor import store
 from monitor.clock import utcnow
@@ -33,6 +34,8 @@ from monitor.matching import BrandMatcher
 from sentiment import SentimentEngine
 
 log = logging.getLogger(__name__)
+# After a restart, posts updated this long ago are looked at again for grown complaints.
+GROWN_LOOKBACK = timedelta(days=1)
 
 
 @dataclass
@@ -80,6 +83,8 @@ class Pipeline:
         self.matcher = BrandMatcher.from_config(config.brands)
         self._brands = {brand.name: brand for brand in config.brands}
         self._spikes_checked = False
+        # Posts updated after this moment are looked at again for grown complaints (None: not yet).
+        self._grown_checked_at: datetime | None = None
         # "Baseline too short" is worth one log line per brand, not one per cycle.
         self._short_history_logged: set[str] = set()
 
@@ -260,28 +265,25 @@ class Pipeline:
     def _queue_alerts(
         self, session: Session, mention: Mention, item: Item, source: Source, label: str, score: float
     ) -> int:
-        scored = ScoredMention(
-            mention_id=mention.id,
-            brand=mention.brand,
-            competitor=mention.is_competitor,
-            source=source.name,
-            source_type=source.type,
-            url=item.url,
-            author=item.author,
-            text=item.text,
-            span_start=mention.span_start,
-            span_end=mention.span_end,
-            published_at=item.published_at,
-            label=label,
-            score=score,
-            reach=item.reach,
-            engagement=item.engagement,
-        )
+        scored = scored_mention(mention, item, source, label, score)
         decisions = decide(scored, self.config, utcnow())
         if not decisions:
             return 0
         # A repost or copy of a post already alerted on (same dedup group) is not alerted again.
         return enqueue_negative(session, scored, decisions, group_id=item.group_id)
+
+    def requeue_grown(self, now: datetime) -> int:
+        """Alerts for open negative mentions whose posts grew since the last look (alerts/spreading.py)."""
+        checked_at = utcnow()
+        since = self._grown_checked_at or checked_at - GROWN_LOOKBACK
+        try:
+            with self.sessions.begin() as session:
+                queued = requeue_grown(session, self.config, since, now, scored_mention)
+        except Exception:
+            log.exception("re-checking grown mentions failed; it runs again next cycle")
+            return 0
+        self._grown_checked_at = checked_at
+        return queued
 
     def deliver_alerts(self) -> DeliveryReport:
         return send_pending(
@@ -294,6 +296,7 @@ class Pipeline:
         report.matched_items, report.mentions = self.match_pending()
         report.scored, report.alerts_queued = self.score_pending()
         now = now or utcnow()
+        report.alerts_queued += self.requeue_grown(now)
         with self.sessions.begin() as session:
             report.alerts_queued += queue_health_alerts(session, self.config, now)
         # Volumes change only with new mentions: an idle cycle skips the spike check.
@@ -339,3 +342,24 @@ def _by_brand(rows: Iterable[Any]) -> dict[str, list[Any]]:
     for row in rows:
         groups[row[0].brand].append(tuple(row))
     return groups
+
+
+def scored_mention(mention: Mention, item: Item, source: Source, label: str, score: float) -> ScoredMention:
+    """What the alert rules and messages need of a scored mention, detached from the session."""
+    return ScoredMention(
+        mention_id=mention.id,
+        brand=mention.brand,
+        competitor=mention.is_competitor,
+        source=source.name,
+        source_type=source.type,
+        url=item.url,
+        author=item.author,
+        text=item.text,
+        span_start=mention.span_start,
+        span_end=mention.span_end,
+        published_at=item.published_at,
+        label=label,
+        score=score,
+        reach=item.reach,
+        engagement=item.engagement,
+    )
