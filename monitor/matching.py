@@ -29,6 +29,14 @@ _OPENING_QUOTES = set("«\"“„'‘‹")
 # A capitalised word right after these is mid-sentence; after anything else (. ! ? emoji, a line
 # break, the start of the text) its capital letter says nothing about it being a name.
 _MID_SENTENCE = set(",;:-–—(")
+# A brand followed by a top-level domain reads as a site's address, not as the end of a sentence
+# written without a space («магнит.Завтра»).
+_SITE_ADDRESS = re.compile(
+    r"\.(?:ru|su|com|net|org|info|online|shop|store|рф|by|kz|ua|uz)(?![^\W_])", re.IGNORECASE
+)
+_INNER_CAPITAL = re.compile(r"[a-zа-яё][A-ZА-ЯЁ]")
+# Letters and digits glued by apostrophes or dots, no space or hyphen: one word (О'КЕЙ, 5ka.ru).
+_ONE_WORD = re.compile(r"^[^\s\-\u2010]+$")
 _HASHTAG_SCAN = 100
 
 
@@ -104,7 +112,8 @@ class BrandMatcher:
                     raise ConfigError(f"brand {brand.name!r}: term {term!r} has no letters or digits")
                 # A made-up alias (Мирпэй, magnit) is the brand wherever it stands; only a term
                 # the dictionary knows can be the ordinary word that `context` tells apart.
-                ordinary = len(words) == 1 and is_dictionary_word(term)
+                # A term written as one word (О'КЕЙ is «о'кей», okay) is judged whole.
+                ordinary = (len(words) == 1 or _ONE_WORD.match(term) is not None) and is_dictionary_word(term)
                 term_phrases.append(((index, ordinary), words))
                 latin = fold(term).isascii()
                 for form in _joined_forms(words, fold(term)):
@@ -262,13 +271,13 @@ class _Checks:
         text = self._text.text
         if hit.start > 0 and text[hit.start - 1] in _OPENING_QUOTES:
             return True
-        if text[hit.end : hit.end + 1] == "." and text[hit.end + 1 : hit.end + 2].isalpha():
-            return True  # a site's address: perekrestok.ru, lenta.com
+        if _SITE_ADDRESS.match(text, hit.end):
+            return True  # a site's address: лента.рф, perekrestok.ru
         word = text[hit.start : hit.end]
         if not word[:1].isupper():
             return False
-        if not word.isupper() and any(letter.isupper() for letter in word[1:]):
-            return True  # a capital inside the word (МегаФон, ВкусВилл): only names are written so
+        if _INNER_CAPITAL.search(word):
+            return True  # a capital after a small letter (МегаФон, ВкусВилл): only names are written so
         if word.isupper() and len(word) > 1 and hit.token > 0:
             previous = text[self._text.starts[hit.token - 1] : self._text.ends[hit.token - 1]]
             if previous.isupper():

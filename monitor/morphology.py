@@ -32,6 +32,7 @@ _JOINERS = " \t\r\n\u00a0-\u2010"
 # ...or glued by one of these, with no space: names and addresses written as one word (О'КЕЙ,
 # 5ka.ru, Lenta.ru), which the tokenizer cuts in two.
 _GLUES = frozenset(("'", "\u2019", "\u02bc", "`", "."))
+_APOSTROPHES = str.maketrans({"\u2019": "'", "\u02bc": "'", "`": "'"})
 # Case endings written after an abbreviation, with or without a hyphen: МТСу, МТС-ом.
 _ABBREVIATION_ENDINGS = frozenset(("а", "у", "ом", "е", "ы", "ов", "ам", "ами", "ах"))
 LONGEST_LEMMATIZED = 40
@@ -112,11 +113,11 @@ class AnalysedText:
             is_tag.append(tag)
         return cls(text, starts, ends, folded, is_tag)
 
-    def joined(self, left: int, right: int) -> bool:
+    def joined(self, left: int, right: int, glued: bool = True) -> bool:
         """Tokens left and right may be words of one phrase: only spaces or hyphens between, or
-        one glue character."""
+        (`glued`) one glue character, as inside a name or an address."""
         between = self.text[self.ends[left] : self.starts[right]]
-        return not between.strip(_JOINERS) or between in _GLUES
+        return not between.strip(_JOINERS) or (glued and between in _GLUES)
 
     def hyphenated(self, left: int, right: int) -> bool:
         return (
@@ -168,7 +169,8 @@ def _compile_word(word: str, strict: bool) -> WordForms:
 
 def is_dictionary_word(word: str) -> bool:
     """A Russian word the dictionary knows (магнит, окей), not a made-up name (Мирпэй) or Latin."""
-    folded = fold(word)
+    # The dictionary spells «о'кей» with a plain apostrophe; texts and configs use any of them.
+    folded = fold(word).translate(_APOSTROPHES)
     return bool(_CYRILLIC.search(folded)) and any(parse.is_known for parse in _morph().parse(folded))
 
 

@@ -59,7 +59,7 @@ def _units(text: str, is_brand: Callable[[str], bool]) -> list[_Unit]:
         if folded == NEGATION:
             negated_at = i
             continue
-        negation = negated_at is not None and negated_at == i - 1 and analysed.joined(i - 1, i)
+        negation = negated_at is not None and negated_at == i - 1 and analysed.joined(i - 1, i, glued=False)
         negated_at = None
         if folded.isdigit() or len(folded) < SHORTEST_WORD or is_brand(folded):
             continue
@@ -76,7 +76,7 @@ def _units(text: str, is_brand: Callable[[str], bool]) -> list[_Unit]:
     adjacent = [
         (left, right)
         for left, right in zip(units, units[1:], strict=False)
-        if right.first == left.last + 1 and analysed.joined(left.last, right.first)
+        if right.first == left.last + 1 and analysed.joined(left.last, right.first, glued=False)
     ]
     return units + [
         _Unit(f"{left.lemma} {right.lemma}", f"{left.surface} {right.surface}", left.first, right.last, True)

@@ -130,19 +130,26 @@ def stored_status(url: str, mention_id: int) -> str | None:
         engine.dispose()
 
 
+def logged_in_inbox(page, dashboard: Dashboard):
+    """The dashboard opened and logged into as staff; the main area, once the inbox shows."""
+    from playwright.sync_api import expect
+
+    page.set_default_timeout(TIMEOUT_MS)
+    expect.set_options(timeout=TIMEOUT_MS)
+    page.goto(dashboard.wait_ready())
+    log_in(page, "olga", "olga-secret-1")
+    main = page.get_by_test_id("stMain")
+    expect(main.get_by_text("свежий хлеб")).to_be_visible()
+    return main
+
+
 def test_staff_logs_in_filters_the_inbox_and_resolves_a_mention(dashboard, page, database, tmp_path):
     from playwright.sync_api import expect
 
     url, ids = database
     dialogs: list[str] = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    page.set_default_timeout(TIMEOUT_MS)
-    expect.set_options(timeout=TIMEOUT_MS)
-    page.goto(dashboard.wait_ready())
-
-    log_in(page, "olga", "olga-secret-1")
-    main = page.get_by_test_id("stMain")
-    expect(main.get_by_text("свежий хлеб")).to_be_visible()
+    main = logged_in_inbox(page, dashboard)
 
     # The hostile post is shown as the characters it contains, and nothing of it ran.
     expect(main.get_by_text(HOSTILE, exact=False)).to_be_visible()
@@ -173,12 +180,7 @@ def test_staff_logs_in_filters_the_inbox_and_resolves_a_mention(dashboard, page,
 def test_a_login_survives_a_reload_until_logout(dashboard, page):
     from playwright.sync_api import expect
 
-    page.set_default_timeout(TIMEOUT_MS)
-    expect.set_options(timeout=TIMEOUT_MS)
-    page.goto(dashboard.wait_ready())
-    log_in(page, "olga", "olga-secret-1")
-    main = page.get_by_test_id("stMain")
-    expect(main.get_by_text("свежий хлеб")).to_be_visible()
+    main = logged_in_inbox(page, dashboard)
     cookie = next(c for c in page.context.cookies() if c["name"] == COOKIE_NAME)
     assert cookie["sameSite"] == "Strict" and cookie["path"] == "/"
     assert cookie["expires"] > time.time() + 11 * 3600  # the default 12 hours

@@ -134,6 +134,15 @@ def test_name_written_with_an_apostrophe_matches():
     assert [m.text for m in okey.find("O'KEY Group опубликовала отчётность")] == ["O'KEY"]
 
 
+def test_okay_written_with_an_apostrophe_is_not_the_okey_chain():
+    okey = BrandMatcher.from_config(
+        [BrandConfig(name="Окей", aliases=["О'КЕЙ", "О\u2019КЕЙ"], context=["гипермаркет"])]
+    )
+    assert okey.find("о'кей, договорились на восемь") == []
+    assert okey.find("о\u2019кей, договорились на восемь") == []
+    assert [m.text for m in okey.find("Охрана в О'КЕЙ проверяет чеки")] == ["О'КЕЙ"]
+
+
 def test_site_address_alias_matches_and_a_dotted_exclusion_suppresses():
     brands = [
         BrandConfig(name="Пятёрочка", aliases=["5ka.ru"]),
@@ -252,6 +261,21 @@ def test_site_address_of_ordinary_word_brand_counts_without_context():
     lenta = BrandMatcher.from_config([BrandConfig(name="Лента", context=["магазин"])])
     assert [m.text for m in lenta.find("лента.рф не грузит корзину")] == ["лента"]
     assert lenta.find("лента не грузится") == []
+
+
+def test_a_sentence_ended_without_a_space_is_no_site_address():
+    brands = [
+        BrandConfig(name="Магнит", context=["магазин"], exclude=["магнит на холодильник"]),
+        BrandConfig(name="Перекрёсток", context=["магазин"], exclude=["на перекрёстке"]),
+    ]
+    matcher = BrandMatcher.from_config(brands)
+    assert matcher.find("Купила магнит.Завтра повешу") == []
+    assert matcher.find("Стоим на перекрестке.Потом направо") == []
+
+
+def test_caps_lock_typo_is_no_capital_inside_a_name():
+    magnit = BrandMatcher.from_config([BrandConfig(name="Магнит", exclude=["магнит на холодильник"])])
+    assert magnit.find("МАгнит на холодильник купила") == []
 
 
 def test_alias_that_is_no_dictionary_word_counts_without_context():
