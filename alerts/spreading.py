@@ -2,7 +2,8 @@
 comments and views; for an open negative mention whose post changed, the alert rules are decided
 again with the new numbers:
 - a chat that heard of it as an ordinary mention hears once more, marked «набирает обороты», when it
-  has become urgent (wide reach, or engagement growing fast);
+  has become urgent (wide reach, or engagement growing fast); an ordinary alert not sent yet (held
+  for quiet hours or a cool-down) becomes urgent instead;
 - a rule its new numbers now meet (min_reach, min_engagement) alerts for the first time.
 A mention someone has answered, resolved or ignored is left alone: the team already has it.
 """
@@ -12,17 +13,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from alerts.dedup_keys import dedup_key
-from alerts.messages import spreading_alert
+from alerts.messages import negative_alert, spreading_alert
 from alerts.outbox import enqueue_negative, negative_key
 from alerts.rules import AlertDecision, ScoredMention, decide
 from monitor.config import Config
 from monitor.db.models import Item, Mention, OutboxMessage, Sentiment, Source, Workflow
 
 OPEN_STATUSES = ("new", "in_progress")
+# An outbox row not claimed by a sender yet: waiting for its turn, quiet hours or a cool-down.
+PENDING = "pending"
 ToScored = Callable[[Mention, Item, Source, str, float], ScoredMention]
 
 
@@ -30,6 +33,8 @@ def requeue_grown(
     session: Session, config: Config, updated_since: datetime, now: datetime, to_scored: ToScored
 ) -> int:
     """Alerts queued for open negative mentions whose posts a crawl updated since `updated_since`."""
+    # A staff correction of the sentiment wins over the model, as everywhere.
+    label = func.coalesce(Sentiment.override_label, Sentiment.label)
     rows = session.execute(
         select(Mention, Item, Source, Sentiment)
         .join(Item, Mention.item_id == Item.id)
@@ -38,7 +43,7 @@ def requeue_grown(
         .outerjoin(Workflow, Workflow.mention_id == Mention.id)
         .where(
             Item.updated_at >= updated_since,
-            Sentiment.label == "negative",
+            label == "negative",
             or_(
                 Workflow.mention_id.is_(None),
                 Workflow.status.in_(OPEN_STATUSES) & Workflow.first_response_at.is_(None),
@@ -48,7 +53,7 @@ def requeue_grown(
     ).all()
     queued = 0
     for mention, item, source, sentiment in rows:
-        scored = to_scored(mention, item, source, sentiment.label, sentiment.score)
+        scored = to_scored(mention, item, source, "negative", sentiment.score)
         decisions = decide(scored, config, now)
         if not decisions:
             continue
@@ -60,30 +65,35 @@ def requeue_grown(
 def enqueue_spreading(
     session: Session, mention: ScoredMention, decisions: list[AlertDecision], group_id: int | None = None
 ) -> int:
-    """One «набирает обороты» message per chat whose alert about this post went out as ordinary and
-    which the new numbers make urgent; never twice for one post and chat."""
+    """For each chat whose alert about this post was ordinary and which the new numbers make urgent:
+    a first alert still waiting in the outbox (quiet hours, cool-down) turns urgent in place; one
+    already delivered gets one «набирает обороты» message, never two for one post and chat."""
     urgent_chats = {decision.chat_id: decision for decision in decisions if decision.urgent}
     if not urgent_chats:
         return 0
-    cause = f"group:{group_id}" if group_id is not None else f"mention:{mention.mention_id}"
-    first_alerts = session.execute(
-        select(OutboxMessage.chat_id, OutboxMessage.priority).where(
-            OutboxMessage.dedup_key == negative_key(mention.brand, group_id, mention.mention_id)
+    first_alerts = session.scalars(
+        select(OutboxMessage).where(
+            OutboxMessage.dedup_key == negative_key(mention.brand, group_id, mention.mention_id),
+            OutboxMessage.chat_id.in_(list(urgent_chats)),
+            OutboxMessage.priority == 0,
         )
     ).all()
-    ordinary = {chat_id for chat_id, priority in first_alerts if priority == 0}
+    cause = f"group:{group_id}" if group_id is not None else f"mention:{mention.mention_id}"
     key = dedup_key("spreading", mention.brand, cause)
     done = set(session.scalars(select(OutboxMessage.chat_id).where(OutboxMessage.dedup_key == key)))
     queued = 0
-    for chat_id, decision in urgent_chats.items():
-        if chat_id not in ordinary or chat_id in done:
+    for first in first_alerts:
+        if first.status == PENDING:
+            first.priority, first.text = 1, negative_alert(mention, urgent=True)
+            continue
+        if first.chat_id in done:
             continue
         session.add(
             OutboxMessage(
                 kind="spreading",
                 dedup_key=key,
-                chat_id=chat_id,
-                rule=decision.rule,
+                chat_id=first.chat_id,
+                rule=urgent_chats[first.chat_id].rule,
                 mention_id=mention.mention_id,
                 brand=mention.brand,
                 text=spreading_alert(mention),

@@ -36,6 +36,7 @@ from sentiment import SentimentEngine
 log = logging.getLogger(__name__)
 # After a restart, posts updated this long ago are looked at again for grown complaints.
 GROWN_LOOKBACK = timedelta(days=1)
+GROWN_OVERLAP = timedelta(minutes=10)
 
 
 @dataclass
@@ -275,7 +276,10 @@ class Pipeline:
     def requeue_grown(self, now: datetime) -> int:
         """Alerts for open negative mentions whose posts grew since the last look (alerts/spreading.py)."""
         checked_at = utcnow()
-        since = self._grown_checked_at or checked_at - GROWN_LOOKBACK
+        # Overlapping windows: a crawl that stamped its items before this look but committed after
+        # it is still seen next time (looking twice queues nothing twice).
+        last = self._grown_checked_at
+        since = last - GROWN_OVERLAP if last else checked_at - GROWN_LOOKBACK
         try:
             with self.sessions.begin() as session:
                 queued = requeue_grown(session, self.config, since, now, scored_mention)

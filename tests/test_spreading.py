@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import io
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
+from alerts.senders import ConsoleSender
 from crawlers.base import Batch
+from monitor.actions import correct_sentiment
+from monitor.auth import Actor
 from monitor.clock import utcnow
 from monitor.config import parse_config
 from monitor.db.models import OutboxMessage, Workflow
@@ -76,16 +80,19 @@ def setup(database_url):
         session_factory(open_database(database_url)),
         crawlers={"rss": source},
         engine=AlwaysNegative(),
+        sender=ConsoleSender(io.StringIO()),
     )
     pipeline.register_sources()
     return pipeline, source
 
 
-def crawl_and_queue(pipeline: Pipeline) -> None:
+def crawl_and_queue(pipeline: Pipeline, deliver: bool = True) -> None:
     pipeline.crawl_all()
     pipeline.match_pending()
     pipeline.score_pending()
     pipeline.requeue_grown(utcnow())
+    if deliver:
+        pipeline.deliver_alerts()
 
 
 def outbox(pipeline: Pipeline) -> list[tuple[str, str, int]]:
@@ -132,5 +139,27 @@ def test_engagement_that_stays_low_brings_nothing_new(setup):
     pipeline, source = setup
     crawl_and_queue(pipeline)
     source.likes = 20
+    crawl_and_queue(pipeline)
+    assert outbox(pipeline) == [("negative", "-100777", 0)]
+
+
+def test_an_alert_still_waiting_in_the_outbox_turns_urgent_instead(setup):
+    pipeline, source = setup
+    crawl_and_queue(pipeline, deliver=False)
+    source.likes = 900
+    crawl_and_queue(pipeline, deliver=False)
+    with pipeline.sessions() as session:
+        first = session.scalars(select(OutboxMessage).where(OutboxMessage.chat_id == "-100777")).one()
+    assert (first.kind, first.priority, first.status) == ("negative", 1, "pending")
+    assert first.text.startswith("🔴 <b>Срочно") and "реакций 900" in first.text
+
+
+def test_a_post_staff_marked_as_not_negative_is_not_alerted_again(setup):
+    pipeline, source = setup
+    crawl_and_queue(pipeline)
+    with pipeline.sessions.begin() as session:
+        mention_id = session.scalars(select(OutboxMessage.mention_id)).one()
+        correct_sentiment(session, Actor("olga", "staff"), [mention_id], "neutral")
+    source.likes = 900
     crawl_and_queue(pipeline)
     assert outbox(pipeline) == [("negative", "-100777", 0)]

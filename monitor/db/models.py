@@ -129,6 +129,8 @@ class Item(Base):
         Index("ix_items_newest", text("coalesce(published_at, collected_at)")),
         # Copies of one page from different sources join one group: lookup by URL alone.
         Index("ix_items_canonical_url", "canonical_url"),
+        # Posts a crawl updated since the last look, for complaints that spread (alerts/spreading.py).
+        Index("ix_items_updated_at", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
