@@ -3,8 +3,9 @@
 A token is `<name b64>.<expires unix>.<mac b64>`, the mac an HMAC-SHA256 over the name, the role,
 the expiry and the user's password hash. So a token dies when it expires, when the user is removed,
 given another role or a new password (`brandpulse user add --replace`), when it is revoked by a
-logout, or when the secret changes. The secret comes from BRANDPULSE_SESSION_SECRET; without it each
-server process draws its own, and a restart logs everyone out.
+logout (remembered by this server process only), or when the secret changes. The secret comes from
+BRANDPULSE_SESSION_SECRET; without it each server process draws its own, and a restart logs
+everyone out.
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ COOKIE_NAME = "brandpulse_session"
 SECRET_ENV = "BRANDPULSE_SESSION_SECRET"
 MIN_SECRET_LENGTH = 32
 # Only these characters ever reach the browser: the token is safe inside a cookie and a script.
-_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,200}\.[0-9]{1,12}\.[A-Za-z0-9_-]{43}$")
+# A name of 100 Cyrillic letters is 200 bytes, 267 characters of base64.
+_TOKEN = re.compile(r"^[A-Za-z0-9_-]{1,300}\.[1-9][0-9]{0,11}\.[A-Za-z0-9_-]{43}$")
 
 
 def session_secret() -> bytes:
@@ -62,32 +64,37 @@ class LoginCookies:
         if not token or not _TOKEN.match(token):
             return None
         encoded_name, expires_text, encoded_mac = token.split(".")
-        expires = int(expires_text)
-        if expires <= self._clock() or self._is_revoked(token):
+        expires, now = int(expires_text), self._clock()
+        # A token longer-lived than the lifetime now configured was issued under a longer one.
+        if not now < expires <= now + self.lifetime_seconds or self._is_revoked(encoded_mac):
             return None
         try:
             name = base64.urlsafe_b64decode(encoded_name + "=" * (-len(encoded_name) % 4)).decode("utf-8")
         except (ValueError, UnicodeDecodeError):
             return None
         user = users.get(name)
-        if user is None:
+        # Only the one spelling we issue: base64 has spare bits, and another spelling of the same
+        # name would slip past the revoked list.
+        if user is None or _b64(name.encode("utf-8")) != encoded_name:
             return None
         if not hmac.compare_digest(_b64(self._mac(user, expires)), encoded_mac):
             return None
         return Actor(user.name, user.role)
 
     def revoke(self, token: str) -> None:
-        """Refuse the token from now on (a logout); forgotten once it would have expired anyway."""
+        """Refuse the token from now on (a logout); forgotten once it would have expired anyway.
+        Kept by its signature, the one part that has a single valid spelling."""
         if not _TOKEN.match(token):
             return
+        _, expires, mac = token.split(".")
         now = self._clock()
         with self._lock:
-            self._revoked = {t: e for t, e in self._revoked.items() if e > now}
-            self._revoked[token] = int(token.split(".")[1])
+            self._revoked = {m: e for m, e in self._revoked.items() if e > now}
+            self._revoked[mac] = int(expires)
 
-    def _is_revoked(self, token: str) -> bool:
+    def _is_revoked(self, mac: str) -> bool:
         with self._lock:
-            return token in self._revoked
+            return mac in self._revoked
 
     def _mac(self, user: User, expires: int) -> bytes:
         message = "\n".join((user.name, user.role, str(expires), user.password_hash))

@@ -123,3 +123,29 @@ def test_the_cookie_scripts_set_and_clear_only_our_cookie(users):
     # Nothing but a token we issued is ever written into a script.
     with pytest.raises(ValueError):
         set_cookie_script('x"; alert(1); "', HOUR)
+
+
+def test_a_revoked_token_respelled_is_still_refused(users):
+    cookies = LoginCookies(SECRET, HOUR)
+    token = cookies.issue(users["olga"])
+    cookies.revoke(token)
+    name, expires, mac = token.split(".")
+    # Another spelling of the same expiry, and of the same name (base64's spare bits).
+    assert cookies.actor_for(f"{name}.0{expires}.{mac}", users) is None
+    respelled = name[:-1] + chr(ord(name[-1]) + 1)
+    assert cookies.actor_for(f"{respelled}.{expires}.{mac}", users) is None
+
+
+def test_a_long_cyrillic_name_gets_a_working_cookie():
+    name = "ё" * 100
+    user = User(name, "staff", hash_password("x-secret-1", log2_n=10))
+    cookies = LoginCookies(SECRET, HOUR)
+    token = cookies.issue(user)
+    assert cookies.actor_for(token, {name: user}) == Actor(name, "staff")
+    assert COOKIE_NAME in set_cookie_script(token, HOUR)
+
+
+def test_a_shorter_lifetime_configured_later_ends_longer_tokens(users):
+    token = LoginCookies(SECRET, 24 * HOUR).issue(users["olga"])
+    assert LoginCookies(SECRET, 12 * HOUR).actor_for(token, users) is None
+    assert LoginCookies(SECRET, 24 * HOUR).actor_for(token, users) == Actor("olga", "staff")

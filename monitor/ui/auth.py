@@ -53,12 +53,16 @@ def logged_in_actor(users: dict[str, User], session_hours: int = 12) -> Actor | 
     cookies = _cookies(session_hours * 3600)
     _send_pending_cookie(cookies)
     actor: Actor | None = st.session_state.get("actor")
+    token = st.session_state.get(_TOKEN_KEY)
     if actor is not None:
         user = users.get(actor.name)
-        # A user removed from the file, or given another role, is logged out on the next click.
-        if user is not None and user.role == actor.role:
+        # A user removed from the file, given another role or a new password, or logged out in
+        # another tab (the token revoked), is logged out here on the next click.
+        still_valid = token is None or cookies.actor_for(token, users) == actor
+        if user is not None and user.role == actor.role and still_valid:
             return actor
         del st.session_state["actor"]
+        st.session_state.pop(_TOKEN_KEY, None)
     elif session_hours and not st.session_state.get(_LOGGED_OUT_KEY):
         # A reload: the browser sent the cookie of an earlier login with the page request.
         token = _browser_cookie()
