@@ -360,6 +360,8 @@ def _date_with_zone_name(raw: str) -> datetime | None:
     else:
         offset = timedelta(hours=int(match.group("hours")), minutes=int(match.group("minutes") or 0))
         offset = -offset if match.group("sign") == "-" else offset
+        if abs(offset) >= timedelta(hours=24):
+            return None  # "GMT+30": no zone; feedparser's reading, or none, is as good as any
     rest = raw[: match.start()].strip()
     fields = email.utils.parsedate_tz(rest)
     try:

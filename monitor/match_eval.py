@@ -85,23 +85,35 @@ def read_labelled(path: str | Path, known_brands: Iterable[str]) -> list[Labelle
         source = path.open(encoding="utf-8-sig", newline="")
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from exc
-    posts: list[LabelledPost] = []
     with source:
-        reader = csv.DictReader(source)
-        missing = {"text", "brands"} - set(reader.fieldnames or ())
-        if missing:
-            raise InputError(f"{path}: no {' and no '.join(sorted(missing))} column; expected text,brands")
-        for row_number, row in enumerate(reader, start=2):
-            brands = frozenset(
-                name.strip() for name in (row["brands"] or "").split(BRANDS_SEPARATOR) if name.strip()
+        try:
+            return _labelled_rows(path, csv.DictReader(source), known)
+        except UnicodeDecodeError:
+            raise InputError(f"{path}: not UTF-8 text; save the CSV as UTF-8") from None
+        except csv.Error as exc:
+            raise InputError(f"{path}: not a readable CSV: {exc}") from None
+
+
+def _labelled_rows(path: Path, reader: csv.DictReader[str], known: set[str]) -> list[LabelledPost]:
+    missing = {"text", "brands"} - set(reader.fieldnames or ())
+    if missing:
+        found = ", ".join(reader.fieldnames or []) or "none"
+        raise InputError(
+            f"{path}: no {' and no '.join(sorted(missing))} column (columns found: {found}); "
+            "expected a comma-separated CSV with text,brands"
+        )
+    posts: list[LabelledPost] = []
+    for row_number, row in enumerate(reader, start=2):
+        brands = frozenset(
+            name.strip() for name in (row["brands"] or "").split(BRANDS_SEPARATOR) if name.strip()
+        )
+        unknown = sorted(brands - known)
+        if unknown:
+            raise InputError(
+                f"{path}:{row_number}: brand {unknown[0]!r} is not in the config's brands "
+                f"({', '.join(sorted(known))})"
             )
-            unknown = sorted(brands - known)
-            if unknown:
-                raise InputError(
-                    f"{path}:{row_number}: brand {unknown[0]!r} is not in the config's brands "
-                    f"({', '.join(sorted(known))})"
-                )
-            posts.append(LabelledPost(row_number, row["text"] or "", brands))
+        posts.append(LabelledPost(row_number, row["text"] or "", brands))
     return posts
 
 

@@ -104,3 +104,17 @@ def test_the_command_prints_the_table_and_the_mistakes(tmp_path):
     rows = [json.loads(line) for line in as_json.output.splitlines()]
     assert [row["brand"] for row in rows] == ["Магнит", "Мегафон", "all brands"]
     assert rows[1]["false_hits"] == 1 and rows[1]["precision"] == 0.5
+
+
+def test_a_windows_1251_file_is_a_one_line_error(tmp_path):
+    path = tmp_path / "posts.csv"
+    path.write_bytes("text,brands\nВ Магните обсчитали,Магнит\n".encode("cp1251"))
+    with pytest.raises(InputError, match="not UTF-8 text; save the CSV as UTF-8"):
+        read_labelled(path, ["Магнит"])
+
+
+def test_a_semicolon_separated_file_names_the_columns_it_found(tmp_path):
+    path = tmp_path / "posts.csv"
+    path.write_text("text;brands\nВ Магните обсчитали;Магнит\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"columns found: text;brands"):
+        read_labelled(path, ["Магнит"])

@@ -311,3 +311,17 @@ def test_untitled_entries_without_guid_or_link_keep_distinct_stable_ids(fixture_
     assert len(set(ids)) == 2 and all(id_.startswith("sha1:") for id_ in ids)
     assert [item.external_id for item in again.items] == ids
     assert first.items[1].text.startswith("В Эльдорадо третий раз переносят доставку")
+
+
+def test_an_impossible_gmt_offset_leaves_the_entry_and_its_date_to_feedparser():
+    import feedparser
+
+    from crawlers.rss import entry_to_item
+
+    feed = feedparser.parse(
+        "<rss version='2.0'><channel><item><title>Сбер</title><link>https://example.ru/1</link>"
+        "<description>Сбербанк снова завис</description>"
+        "<pubDate>Mon, 03 Mar 2025 09:15:00 GMT+30</pubDate></item></channel></rss>"
+    )
+    item = entry_to_item(feed.entries[0], "news", "https://example.ru/rss", datetime(2025, 3, 4, tzinfo=UTC))
+    assert item is not None and "Сбербанк снова завис" in item.text
