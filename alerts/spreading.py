@@ -43,6 +43,8 @@ def requeue_grown(
         .outerjoin(Workflow, Workflow.mention_id == Mention.id)
         .where(
             Item.updated_at >= updated_since,
+            # Changed since it was scored and its alerts decided: not merely stored and scored.
+            Item.updated_at > Sentiment.scored_at,
             label == "negative",
             or_(
                 Workflow.mention_id.is_(None),

@@ -163,3 +163,12 @@ def test_a_post_staff_marked_as_not_negative_is_not_alerted_again(setup):
     source.likes = 900
     crawl_and_queue(pipeline)
     assert outbox(pipeline) == [("negative", "-100777", 0)]
+
+
+def test_a_restart_with_a_new_rule_does_not_alert_the_past_day_again(setup, database_url):
+    pipeline, source = setup
+    crawl_and_queue(pipeline)
+    config = parse_config(CONFIG.replace("min_engagement: 500", "min_engagement: 0"))
+    restarted = Pipeline(config, pipeline.sessions, crawlers={"rss": source}, engine=AlwaysNegative())
+    restarted.requeue_grown(utcnow())
+    assert outbox(pipeline) == [("negative", "-100777", 0)]
