@@ -71,8 +71,12 @@ def enqueue_negative(
 
 def negative_key(brand: str, group_id: int | None, mention_id: int) -> str:
     """The dedup key of the first alert about a post (or its copies) for one brand."""
-    cause = f"group:{group_id}" if group_id is not None else f"mention:{mention_id}"
-    return dedup_key("negative", brand, cause)
+    return dedup_key("negative", brand, post_cause(group_id, mention_id))
+
+
+def post_cause(group_id: int | None, mention_id: int) -> str:
+    """What a post's alerts are keyed on: its dedup group (so copies count once), else the mention."""
+    return f"group:{group_id}" if group_id is not None else f"mention:{mention_id}"
 
 
 @dataclass

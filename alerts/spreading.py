@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from alerts.dedup_keys import dedup_key
 from alerts.messages import negative_alert, spreading_alert
-from alerts.outbox import enqueue_negative, negative_key
+from alerts.outbox import enqueue_negative, negative_key, post_cause
 from alerts.rules import AlertDecision, ScoredMention, decide
 from monitor.config import Config
 from monitor.db.models import Item, Mention, OutboxMessage, Sentiment, Source, Workflow
@@ -80,8 +80,7 @@ def enqueue_spreading(
             OutboxMessage.priority == 0,
         )
     ).all()
-    cause = f"group:{group_id}" if group_id is not None else f"mention:{mention.mention_id}"
-    key = dedup_key("spreading", mention.brand, cause)
+    key = dedup_key("spreading", mention.brand, post_cause(group_id, mention.mention_id))
     done = set(session.scalars(select(OutboxMessage.chat_id).where(OutboxMessage.dedup_key == key)))
     queued = 0
     for first in first_alerts:

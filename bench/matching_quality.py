@@ -22,7 +22,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != _HERE]
 sys.path.insert(0, str(_HERE.parent))
 
 import argparse  # noqa: E402
-from collections.abc import Callable  # noqa: E402
+import csv  # noqa: E402
 
 from monitor.config import load_config  # noqa: E402
 from monitor.match_eval import LabelledPost, evaluate_matching, read_labelled, without_rules  # noqa: E402
@@ -31,14 +31,13 @@ DATA = _HERE / "matching_eval"
 
 
 def subsets(names: list[str]) -> list[tuple[str, list[LabelledPost]]]:
-    def numbered(post_filter: Callable[[int], bool], path: Path) -> list[LabelledPost]:
-        return [post for post in read_labelled(path, names) if post_filter(post.row)]
-
-    # Row numbers follow ids in posts.csv only by accident, so split by the id column instead.
+    posts = read_labelled(DATA / "posts.csv", names)
+    # Split by the id column (m001...), which the tuning used; the rows are shuffled.
     ids = _ids(DATA / "posts.csv")
-    tuned = numbered(lambda row: ids[row] % 2 == 0, DATA / "posts.csv")
-    held = numbered(lambda row: ids[row] % 2 == 1, DATA / "posts.csv")
-    found = [("posts.csv even ids (rules tuned here)", tuned), ("posts.csv odd ids (held out)", held)]
+    found = [
+        ("posts.csv even ids (rules tuned here)", [p for p in posts if ids[p.row] % 2 == 0]),
+        ("posts.csv odd ids (held out)", [p for p in posts if ids[p.row] % 2 == 1]),
+    ]
     fresh = DATA / "posts_fresh.csv"
     if fresh.exists():
         found.append(("posts_fresh.csv (written blind, afterwards)", read_labelled(fresh, names)))
@@ -46,8 +45,7 @@ def subsets(names: list[str]) -> list[tuple[str, list[LabelledPost]]]:
 
 
 def _ids(path: Path) -> dict[int, int]:
-    import csv
-
+    """Row number (as read_labelled numbers rows) -> the number in the row's id."""
     with path.open(encoding="utf-8-sig", newline="") as source:
         return {row: int(record["id"].lstrip("mf")) for row, record in enumerate(csv.DictReader(source), 2)}
 
