@@ -81,6 +81,12 @@ class LoginCookies:
             return None
         return Actor(user.name, user.role)
 
+    def seconds_left(self, token: str) -> int:
+        """How long the token has before it expires (0 for a malformed one)."""
+        if not _TOKEN.match(token):
+            return 0
+        return max(0, int(token.split(".")[1]) - int(self._clock()))
+
     def revoke(self, token: str) -> None:
         """Refuse the token from now on (a logout); forgotten once it would have expired anyway.
         Kept by its signature, the one part that has a single valid spelling."""

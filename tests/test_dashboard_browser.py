@@ -177,12 +177,25 @@ def test_staff_logs_in_filters_the_inbox_and_resolves_a_mention(dashboard, page,
     assert dialogs == []
 
 
+def login_cookie(page, present: bool = True) -> dict | None:
+    """The login cookie once the page's script has set it (`present`) or cleared it: the script
+    runs just after the page shows."""
+    deadline = time.monotonic() + TIMEOUT_MS / 1000
+    while True:
+        found = [dict(c) for c in page.context.cookies() if c["name"] == COOKIE_NAME]
+        if bool(found) == present:
+            return found[0] if found else None
+        what = "never set" if present else "not cleared"
+        assert time.monotonic() < deadline, f"{COOKIE_NAME} cookie {what}"
+        time.sleep(0.1)
+
+
 def test_a_login_survives_a_reload_until_logout(dashboard, page):
     from playwright.sync_api import expect
 
     main = logged_in_inbox(page, dashboard)
-    cookie = next(c for c in page.context.cookies() if c["name"] == COOKIE_NAME)
-    assert cookie["sameSite"] == "Strict" and cookie["path"] == "/"
+    cookie = login_cookie(page)
+    assert cookie is not None and cookie["sameSite"] == "Strict" and cookie["path"] == "/"
     assert cookie["expires"] > time.time() + 11 * 3600  # the default 12 hours
 
     page.reload()
@@ -192,7 +205,7 @@ def test_a_login_survives_a_reload_until_logout(dashboard, page):
     page.get_by_test_id("stSidebar").get_by_role("button", name="Выйти").click()
     expect(page.get_by_label("Пароль")).to_be_visible()
     expect(main.get_by_text("свежий хлеб")).to_have_count(0)
+    assert login_cookie(page, present=False) is None
     page.reload()
     expect(page.get_by_label("Пароль")).to_be_visible()
     expect(main.get_by_text("свежий хлеб")).to_have_count(0)
-    assert COOKIE_NAME not in {c["name"] for c in page.context.cookies()}

@@ -149,3 +149,14 @@ def test_a_shorter_lifetime_configured_later_ends_longer_tokens(users):
     token = LoginCookies(SECRET, 24 * HOUR).issue(users["olga"])
     assert LoginCookies(SECRET, 12 * HOUR).actor_for(token, users) is None
     assert LoginCookies(SECRET, 24 * HOUR).actor_for(token, users) == Actor("olga", "staff")
+
+
+def test_seconds_left_counts_down_to_the_expiry(users):
+    clock = Clock()
+    cookies = LoginCookies(SECRET, HOUR, clock=clock)
+    token = cookies.issue(users["olga"])
+    clock.now += 600
+    assert cookies.seconds_left(token) == HOUR - 600
+    clock.now += HOUR
+    assert cookies.seconds_left(token) == 0
+    assert cookies.seconds_left("garbage") == 0

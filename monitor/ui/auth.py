@@ -16,9 +16,8 @@ from monitor.login_cookie import (
 from monitor.ui.i18n import t
 
 DEMO_ACTOR = Actor("demo", "staff")
-# Session-state keys: the token this tab holds, and cookie changes waiting for the next run to send.
+# Session-state keys: the login token this tab holds; set after a logout in this tab.
 _TOKEN_KEY = "login_token"
-_PENDING_COOKIE_KEY = "login_cookie_pending"
 _LOGGED_OUT_KEY = "logged_out"
 
 
@@ -51,7 +50,15 @@ def logged_in_actor(users: dict[str, User], session_hours: int = 12) -> Actor | 
         st.error(t("auth.no_users"))
         return None
     cookies = _cookies(session_hours * 3600)
-    _send_pending_cookie(cookies)
+    actor = _session_actor(users, cookies, session_hours)
+    _keep_browser_cookie(cookies)
+    if actor is None:
+        _login_form(users, cookies)
+    return actor
+
+
+def _session_actor(users: dict[str, User], cookies: LoginCookies, session_hours: int) -> Actor | None:
+    """Who this browser session is logged in as: from its state, else from the login cookie."""
     actor: Actor | None = st.session_state.get("actor")
     token = st.session_state.get(_TOKEN_KEY)
     if actor is not None:
@@ -70,8 +77,19 @@ def logged_in_actor(users: dict[str, User], session_hours: int = 12) -> Actor | 
         if actor is not None:
             st.session_state["actor"], st.session_state[_TOKEN_KEY] = actor, token
             return actor
-    _login_form(users, cookies)
     return None
+
+
+def _keep_browser_cookie(cookies: LoginCookies) -> None:
+    """Set (logged in) or clear (logged out here) the browser's login cookie. On every run, not
+    once: a run cut short by a rerun may never reach the browser, and repeating it is harmless."""
+    token = st.session_state.get(_TOKEN_KEY)
+    if token and st.session_state.get("actor") is not None:
+        seconds_left = cookies.seconds_left(token)
+        if seconds_left > 0:
+            st.html(set_cookie_script(token, seconds_left), unsafe_allow_javascript=True)
+    elif st.session_state.get(_LOGGED_OUT_KEY):
+        st.html(clear_cookie_script(), unsafe_allow_javascript=True)
 
 
 def _browser_cookie() -> str | None:
@@ -103,16 +121,7 @@ def _login_form(users: dict[str, User], cookies: LoginCookies) -> None:
     if cookies.lifetime_seconds:
         token = cookies.issue(users[actor.name])
         st.session_state[_TOKEN_KEY] = token
-        st.session_state[_PENDING_COOKIE_KEY] = set_cookie_script(token, cookies.lifetime_seconds)
     st.rerun()
-
-
-def _send_pending_cookie(cookies: LoginCookies) -> None:
-    # Sent on the run after a login or logout: the run that decided it ends in st.rerun(), which
-    # would drop an element it had drawn.
-    script = st.session_state.pop(_PENDING_COOKIE_KEY, None)
-    if script:
-        st.html(script, unsafe_allow_javascript=True)
 
 
 def account_box(actor: Actor, session_hours: int = 12) -> None:
@@ -127,5 +136,4 @@ def account_box(actor: Actor, session_hours: int = 12) -> None:
         st.session_state.pop("actor", None)
         # This tab's page request still carries the old cookie: never read it again.
         st.session_state[_LOGGED_OUT_KEY] = True
-        st.session_state[_PENDING_COOKIE_KEY] = clear_cookie_script()
         st.rerun()
