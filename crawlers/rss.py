@@ -295,10 +295,13 @@ def unwrap_google_link(url: str) -> str:
 
 
 def _split_shared_ids(items: list[RawItem]) -> list[RawItem]:
-    """Entries that share a guid but link to different pages are told apart by their links.
+    """Entries of one fetch that share a guid but link to different pages are told apart by their
+    links.
 
-    Some CMSs give every item the same guid (the site's URL, "0"), or reuse an old article's guid
-    for a new one; keyed by guid alone, all but the first would be dropped as already seen.
+    Some CMSs give every item the same guid (the site's URL, "0"); keyed by guid alone, all but the
+    first would be dropped as already seen. Only entries in the same fetch are compared: a guid
+    reused for a new article in a later fetch, when the old one has left the feed, still reads as
+    seen.
     """
     links_by_id: dict[str, set[str]] = {}
     for item in items:
