@@ -71,7 +71,7 @@ def hash_password(password: str, log2_n: int = SCRYPT_LOG2_N) -> str:
         raise ValueError("empty password")
     salt = secrets.token_bytes(16)
     key = _scrypt(password, salt, log2_n, SCRYPT_R, SCRYPT_P)
-    return f"scrypt${log2_n}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(key)}"
+    return f"scrypt${log2_n}${SCRYPT_R}${SCRYPT_P}${b64url(salt)}${b64url(key)}"
 
 
 def verify_password(password: str, password_hash: str) -> bool:
@@ -81,7 +81,7 @@ def verify_password(password: str, password_hash: str) -> bool:
         return False
     try:
         log2_n, r, p = int(parts[1]), int(parts[2]), int(parts[3])
-        salt, expected = _unb64(parts[4]), _unb64(parts[5])
+        salt, expected = unb64url(parts[4]), unb64url(parts[5])
     except ValueError:
         return False
     if not (10 <= log2_n <= 20 and 1 <= r <= 32 and 1 <= p <= 16) or not expected:
@@ -96,11 +96,12 @@ def _scrypt(password: str, salt: bytes, log2_n: int, r: int, p: int, length: int
     )
 
 
-def _b64(data: bytes) -> str:
+def b64url(data: bytes) -> str:
+    """URL-safe base64 without padding (scrypt hashes here, login cookies in monitor/login_cookie.py)."""
     return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
 
 
-def _unb64(text: str) -> bytes:
+def unb64url(text: str) -> bytes:
     try:
         return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (ValueError, TypeError) as exc:

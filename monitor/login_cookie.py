@@ -10,7 +10,6 @@ everyone out.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import os
@@ -20,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from monitor.auth import Actor, User
+from monitor.auth import Actor, User, b64url, unb64url
 from monitor.errors import ConfigError
 
 COOKIE_NAME = "brandpulse_session"
@@ -55,8 +54,8 @@ class LoginCookies:
 
     def issue(self, user: User) -> str:
         expires = int(self._clock()) + self.lifetime_seconds
-        name = _b64(user.name.encode("utf-8"))
-        return f"{name}.{expires}.{_b64(self._mac(user, expires))}"
+        name = b64url(user.name.encode("utf-8"))
+        return f"{name}.{expires}.{b64url(self._mac(user, expires))}"
 
     def actor_for(self, token: str | None, users: dict[str, User]) -> Actor | None:
         """The actor a token stands for; None for a missing, malformed, forged, expired or revoked
@@ -69,15 +68,15 @@ class LoginCookies:
         if not now < expires <= now + self.lifetime_seconds or self._is_revoked(encoded_mac):
             return None
         try:
-            name = base64.urlsafe_b64decode(encoded_name + "=" * (-len(encoded_name) % 4)).decode("utf-8")
-        except (ValueError, UnicodeDecodeError):
+            name = unb64url(encoded_name).decode("utf-8")
+        except ValueError:  # UnicodeDecodeError is one
             return None
         user = users.get(name)
         # Only the one spelling we issue: base64 has spare bits, and another spelling of the same
         # name would slip past the revoked list.
-        if user is None or _b64(name.encode("utf-8")) != encoded_name:
+        if user is None or b64url(name.encode("utf-8")) != encoded_name:
             return None
-        if not hmac.compare_digest(_b64(self._mac(user, expires)), encoded_mac):
+        if not hmac.compare_digest(b64url(self._mac(user, expires)), encoded_mac):
             return None
         return Actor(user.name, user.role)
 
@@ -124,7 +123,3 @@ def _cookie_script(assignment: str) -> str:
         f'<script>document.cookie = "{assignment}; Path=/; SameSite=Strict" + '
         '(location.protocol === "https:" ? "; Secure" : "");</script>'
     )
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
