@@ -32,6 +32,8 @@ class ScoredMention:
     score: float
     reach: int
     engagement: int
+    # The brand's own account wrote it (brands[].own_accounts): never alerted on.
+    own_post: bool = False
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,8 @@ class AlertDecision:
 
 def decide(mention: ScoredMention, config: Config, now: datetime | None = None) -> list[AlertDecision]:
     """One decision per chat that some rule routes this mention to (a chat hears it once)."""
+    if mention.own_post:
+        return []
     urgent = is_urgent(mention, config.alerts, now or utcnow())
     decisions: dict[str, AlertDecision] = {}
     for rule in config.alerts.rules:

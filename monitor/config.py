@@ -59,8 +59,11 @@ class BrandConfig(StrictModel):
     # name, a hashtag or an @handle always counts.
     context: list[str] = []
     competitor: bool = False
+    # The brand's own accounts (vk.com/club123, @channel, t.me/channel, a site user name): their
+    # posts are stored and shown, never alerted on as complaints.
+    own_accounts: list[str] = []
 
-    @field_validator("aliases", "exclude", "context")
+    @field_validator("aliases", "exclude", "context", "own_accounts")
     @classmethod
     def _no_blank_terms(cls, terms: list[str]) -> list[str]:
         for term in terms:
@@ -386,10 +389,11 @@ class AlertsConfig(StrictModel):
 
 
 class SentimentConfig(StrictModel):
-    # "offline": the fast model shipped with brandpulse; "hybrid": the offline model combined with
-    # the shipped multilingual-e5-small encoder (more accurate, ~65 texts/s on 2 cores);
+    # "e5": multilingual-e5-small fine-tuned toward the brand, shipped (the accurate one);
+    # "offline": the fast n-gram model shipped with brandpulse (backfills, no torch);
+    # "hybrid": the offline model combined with frozen e5 embeddings;
     # "transformers": a HF model id or local path.
-    engine: Literal["offline", "hybrid", "transformers"] = "offline"
+    engine: Literal["e5", "offline", "hybrid", "transformers"] = "offline"
     model: str | None = None
     # Raw model label -> ours (negative / neutral / positive), for transformers models.
     labels: dict[str, Literal["negative", "neutral", "positive"]] = {}

@@ -31,7 +31,10 @@ from monitor.config import Config, SiteSource, SourceConfig
 from monitor.db.models import Item, Mention, Sentiment, Source, Workflow
 from monitor.errors import SourceError
 from monitor.matching import BrandMatcher
+from monitor.own_accounts import OwnAccounts
 from sentiment import SentimentEngine
+from sentiment.passages import passage
+from sentiment.verdict import decide as decide_verdict
 
 log = logging.getLogger(__name__)
 # After a restart, posts updated this long ago are looked at again for grown complaints.
@@ -82,6 +85,7 @@ class Pipeline:
         # Lives as long as the pipeline: Telegram's rates (and a 429's pause) hold across deliveries.
         self.pacer = pacer or Pacer()
         self.matcher = BrandMatcher.from_config(config.brands)
+        self.own_accounts = OwnAccounts({brand.name: brand.own_accounts for brand in config.brands})
         self._brands = {brand.name: brand for brand in config.brands}
         self._spikes_checked = False
         # Posts updated after this moment are looked at again for grown complaints (None: not yet).
@@ -229,6 +233,7 @@ class Pipeline:
                 mention.sentiment = None
             mention.span_start, mention.span_end = match.start, match.end
             mention.matched_text = match.text[:500]
+            mention.own_post = self.own_accounts.is_own(match.brand, item.author, item.author_url)
         return made
 
     def score_pending(
@@ -253,12 +258,24 @@ class Pipeline:
                 if not rows:
                     return scored, queued
                 for brand, group in _by_brand(rows).items():
-                    labels = self.engine.predict([item.text for _, item, _ in group], brand=brand)
+                    # Long posts are read around the brand, reviews whole (sentiment/passages.py).
+                    texts = [passage(item.text, item.kind, m.span_start, m.span_end) for m, item, _ in group]
+                    labels = self.engine.predict(texts, brand=brand)
                     for (mention, item, source), (label, score) in zip(group, labels, strict=True):
+                        verdict = decide_verdict(label, score, item.rating)
                         session.add(
-                            Sentiment(mention_id=mention.id, label=label, score=score, model=self.engine.name)
+                            Sentiment(
+                                mention_id=mention.id,
+                                label=verdict.label,
+                                score=verdict.score,
+                                model=self.engine.name,
+                                decided_by=verdict.decided_by,
+                                model_label=verdict.model_label,
+                            )
                         )
-                        queued += self._queue_alerts(session, mention, item, source, label, score)
+                        queued += self._queue_alerts(
+                            session, mention, item, source, verdict.label, verdict.score
+                        )
                 scored += len(rows)
             if progress:
                 progress(len(rows))
@@ -366,4 +383,5 @@ def scored_mention(mention: Mention, item: Item, source: Source, label: str, sco
         score=score,
         reach=item.reach,
         engagement=item.engagement,
+        own_post=mention.own_post,
     )

@@ -131,6 +131,11 @@ class InboxRow:
     first_response_at: datetime | None = None
     # The model's own label when staff corrected it (the row's `sentiment` is the correction).
     model_label: str | None = None
+    # "rating" when the review's stars decided the label; `rating_model_label` is then the model's.
+    decided_by: str = "model"
+    rating_model_label: str | None = None
+    # Written by the brand's own account: shown, never alerted on.
+    own_post: bool = False
 
 
 # The inbox order: newest first (the publication time, else when we collected it), ties broken by the
@@ -210,6 +215,8 @@ def inbox_page(
             Workflow.first_response_at,
             Sentiment.override_label,
             Sentiment.label,
+            Sentiment.decided_by,
+            Sentiment.model_label,
         ),
         filters,
         # SQLite would rather fetch every mention of the brands by ix_mentions_brand_created and
@@ -253,10 +260,13 @@ def inbox_page(
             note=note,
             first_response_at=first_response_at,
             model_label=model_label if override else None,
+            decided_by=decided_by or "model",
+            rating_model_label=rating_model_label if decided_by == "rating" else None,
+            own_post=bool(mention.own_post),
         )
         for (
             mention, item, source_name, lab, score, status, assignee, size, note, first_response_at, override,
-            model_label,
+            model_label, decided_by, rating_model_label,
         ) in rows
     ]  # fmt: skip
 

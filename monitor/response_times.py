@@ -90,6 +90,7 @@ def conversations(session: Session, start: datetime, end: datetime) -> list[Conv
         .outerjoin(Workflow, Workflow.mention_id == Mention.id)
         .where(
             Mention.is_competitor.is_(False),
+            Mention.own_post.is_(False),  # the brand's own posts wait for nobody's answer
             when >= start - COPIES_LOOKBACK,
             when < end + COPIES_LOOKBACK,
         )

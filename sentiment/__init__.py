@@ -57,6 +57,11 @@ def load_engine(config: SentimentConfig) -> SentimentEngine:
 
         # `model` may point at another hybrid artifact directory (python -m sentiment.train_hybrid).
         return load_hybrid(config.model, threads=config.threads)
+    if config.engine == "e5":
+        from sentiment.e5_engine import load_e5
+
+        # `model` may point at another artifact (python -m sentiment.train_e5 --export DIR).
+        return load_e5(config.model, threads=config.threads)
     if config.engine == "transformers":
         if not config.model:
             raise ModelLoadError(
@@ -67,5 +72,5 @@ def load_engine(config: SentimentConfig) -> SentimentEngine:
 
         return TransformersEngine.from_config(config)
     raise ModelLoadError(
-        f"unknown sentiment engine {config.engine!r}; expected 'offline', 'hybrid' or 'transformers'"
+        f"unknown sentiment engine {config.engine!r}; expected 'e5', 'offline', 'hybrid' or 'transformers'"
     )

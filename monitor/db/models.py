@@ -190,6 +190,8 @@ class Mention(Base):
     span_end: Mapped[int] = mapped_column(Integer)
     matched_text: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # Written by one of the brand's own accounts (brands[].own_accounts): shown, never alerted on.
+    own_post: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
     item: Mapped[Item] = relationship(back_populates="mentions")
     sentiment: Mapped[Sentiment | None] = relationship(
@@ -213,6 +215,10 @@ class Sentiment(Base):
     override_label: Mapped[str | None] = mapped_column(String(10), nullable=True)
     override_by: Mapped[str | None] = mapped_column(String(200), nullable=True)
     override_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # "model", or "rating" when the review's own stars decided (sentiment/verdict.py); the model's
+    # label is kept beside it either way.
+    decided_by: Mapped[str] = mapped_column(String(10), default="model", server_default="model")
+    model_label: Mapped[str | None] = mapped_column(String(10), nullable=True)
 
     mention: Mapped[Mention] = relationship(back_populates="sentiment")
 

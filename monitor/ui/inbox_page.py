@@ -242,11 +242,17 @@ def _meta_line(row: InboxRow) -> str:
     copies = f" · {t('inbox.copies', count=row.copies)}" if row.copies > 1 else ""
     author = safe_text(row.author or t("inbox.no_author"))
     sentiment = t(f"sentiment.{row.sentiment}" if row.sentiment else "sentiment.none")
-    corrected = (
-        f" ({t('inbox.corrected', model=t(f'sentiment.{row.model_label}'))})" if row.model_label else ""
-    )
+    if row.model_label:
+        corrected = f" ({t('inbox.corrected', model=t(f'sentiment.{row.model_label}'))})"
+    elif row.decided_by == "rating":
+        # The review's stars decided; say so, and what the text alone read as.
+        model = t(f"sentiment.{row.rating_model_label}") if row.rating_model_label else "—"
+        corrected, score = f" ({t('inbox.by_rating', model=model)})", ""
+    else:
+        corrected = ""
+    own = f" · {t('inbox.own_post')}" if row.own_post else ""
     return (
-        f"**{safe_text(row.brand)}** · {safe_text(row.source)} · {author}"
+        f"**{safe_text(row.brand)}** · {safe_text(row.source)} · {author}{own}"
         f" · {t('inbox.reach', reach=row.reach)} · {local_time(row.published_at)}"
         f" · {sentiment}{score}{corrected}{copies}"
     )

@@ -1,0 +1,212 @@
+"""`engine: e5`: multilingual-e5-small fine-tuned to read sentiment toward one brand.
+
+The brand is its own segment (`<s> brand </s></s> text </s>`), so «Сбер лучше ВТБ» can be positive
+toward Сбербанк and negative toward ВТБ. The encoder is mean-pooled into a three-way linear head.
+
+The artifact is one folder: `encoder.npz` (the trained weights: Linear matrices as int8 with a scale
+per row, the rest fp16), `vocabulary.npz` (the pruned 4-bit word table and vocabulary of
+`sentiment.e5_vocab`, frozen during training, so shipped as it came) and `metadata.json`. Nothing is
+downloaded; torch and transformers are imported only when the engine is built.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sentiment import LABELS, ModelLoadError
+from sentiment.batching import length_sorted_batches, pad
+from sentiment.offline import softmax
+
+E5_DIR = Path(__file__).parent / "models" / "e5"
+ENCODER_FILE = "encoder.npz"
+VOCABULARY_FILE = "vocabulary.npz"
+METADATA_FILE = "metadata.json"
+ARTIFACT_FORMAT = "brandpulse-e5-brand/1"
+WORD_TABLE_KEY = "bert.embeddings.word_embeddings.weight"
+MAX_TOKENS = 96
+CHARS_PER_TOKEN_BOUND = 16  # a longer text cannot fit MAX_TOKENS anyway: cut before tokenizing
+
+
+def build_classifier(config: Any) -> Any:
+    """BertModel (no pooler) -> mean over real tokens -> dropout -> Linear(hidden, 3)."""
+    import torch
+    from transformers import BertModel
+
+    class BrandClassifier(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert = BertModel(config, add_pooling_layer=False)
+            self.dropout = torch.nn.Dropout(config.hidden_dropout_prob)
+            self.classifier = torch.nn.Linear(config.hidden_size, len(LABELS))
+
+        def forward(self, input_ids: Any, attention_mask: Any) -> Any:
+            hidden = self.bert(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+            weights = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * weights).sum(1) / weights.sum(1).clamp(min=1.0)
+            return self.classifier(self.dropout(pooled))
+
+    return BrandClassifier()
+
+
+def encode(
+    tokenizer: Any, texts: Sequence[Any], brands: Sequence[str | None], max_length: int
+) -> list[list[int]]:
+    """Token ids per (brand, text): a pair when the brand is known, the text alone otherwise."""
+    cut = max_length * CHARS_PER_TOKEN_BOUND
+    cleaned = [("" if t is None else str(t))[:cut] for t in texts]
+    out: list[list[int]] = [[] for _ in cleaned]
+    with_brand = [i for i, b in enumerate(brands) if b and b.strip()]
+    without = [i for i, b in enumerate(brands) if not (b and b.strip())]
+    if with_brand:
+        pairs = tokenizer(
+            [str(brands[i]).strip() for i in with_brand],
+            [cleaned[i] for i in with_brand],
+            truncation="only_second",
+            max_length=max_length,
+        )["input_ids"]
+        for i, ids in zip(with_brand, pairs, strict=True):
+            out[i] = ids
+    if without:
+        singles = tokenizer([cleaned[i] for i in without], truncation=True, max_length=max_length)[
+            "input_ids"
+        ]
+        for i, ids in zip(without, singles, strict=True):
+            out[i] = ids
+    return out
+
+
+def predict_logits(model: Any, sequences: list[list[int]], pad_id: int, batch_size: int = 64) -> np.ndarray:
+    """Logits per sequence, in input order, scored in length-sorted batches."""
+    import torch
+
+    out = np.zeros((len(sequences), len(LABELS)), dtype=np.float32)
+    model.eval()
+    with torch.inference_mode():
+        for index in length_sorted_batches(sequences, batch_size):
+            ids, mask = pad([sequences[i] for i in index], pad_id)
+            out[index] = model(input_ids=ids, attention_mask=mask).float().numpy()
+    return out
+
+
+# -------------------------------------------------------------------------------------- artifact
+
+
+def quantize_rows(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Symmetric int8 per output row: matrix ~= values * scale[:, None]."""
+    scale = np.abs(matrix).max(axis=1) / 127.0
+    scale[scale == 0] = 1.0
+    values = np.clip(np.rint(matrix / scale[:, None]), -127, 127).astype(np.int8)
+    return values, scale.astype(np.float32)
+
+
+def save_artifact(
+    model: Any,
+    vocabulary_file: str | Path,
+    directory: str | Path,
+    metadata: dict[str, Any],
+    int8: bool = True,
+) -> Path:
+    """`model`'s trained weights (the frozen word table left out) + the vocabulary file + metadata."""
+    import shutil
+
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    arrays: dict[str, np.ndarray] = {}
+    for name, tensor in model.state_dict().items():
+        if name == WORD_TABLE_KEY:
+            continue
+        values = tensor.detach().float().cpu().numpy()
+        if int8 and values.ndim == 2 and name.endswith(".weight") and "embeddings" not in name:
+            arrays[f"q/{name}"], arrays[f"s/{name}"] = quantize_rows(values)
+        else:
+            arrays[f"f/{name}"] = values.astype(np.float16)
+    with (directory / ENCODER_FILE).open("wb") as handle:
+        np.savez(handle, **arrays)  # type: ignore[arg-type]
+    if Path(vocabulary_file).resolve() != (directory / VOCABULARY_FILE).resolve():
+        shutil.copyfile(vocabulary_file, directory / VOCABULARY_FILE)
+    record = {"format": ARTIFACT_FORMAT, "labels": list(LABELS), "int8": int8, **metadata}
+    (directory / METADATA_FILE).write_text(json.dumps(record, ensure_ascii=False, indent=2) + "\n")
+    return directory
+
+
+def stored_weights(path: Path) -> dict[str, np.ndarray]:
+    """encoder.npz back to float32 arrays by parameter name."""
+    weights: dict[str, np.ndarray] = {}
+    with np.load(path, allow_pickle=False) as archive:
+        for key in archive.files:
+            kind, name = key.split("/", 1)
+            if kind == "f":
+                weights[name] = archive[key].astype(np.float32)
+            elif kind == "q":
+                weights[name] = archive[key].astype(np.float32) * archive[f"s/{name}"][:, None]
+    return weights
+
+
+class E5BrandEngine:
+    name = "e5"
+
+    def __init__(self, directory: str | Path | None = None, threads: int | None = None, batch_size: int = 64):
+        import torch
+
+        from sentiment.convert_e5 import E5FormatError, bert_config, build_tokenizer
+        from sentiment.e5_vocab import WORD_TABLE, load_pruned
+
+        self.directory = Path(directory) if directory else E5_DIR
+        for name in (ENCODER_FILE, VOCABULARY_FILE, METADATA_FILE):
+            if not (self.directory / name).is_file():
+                raise ModelLoadError(f"{self.directory}: no {name}; not an e5 sentiment model directory")
+        try:
+            self.metadata = json.loads((self.directory / METADATA_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ModelLoadError(f"{self.directory / METADATA_FILE}: unreadable: {exc}") from exc
+        if self.metadata.get("format") != ARTIFACT_FORMAT:
+            raise ModelLoadError(
+                f"{self.directory / METADATA_FILE}: format {self.metadata.get('format')!r}, "
+                f"expected {ARTIFACT_FORMAT!r}"
+            )
+        torch.set_num_threads(threads or os.cpu_count() or 1)
+        try:
+            vocabulary = load_pruned(self.directory / VOCABULARY_FILE)
+            config = bert_config(vocabulary)
+            config.num_hidden_layers = int(self.metadata.get("layers", config.num_hidden_layers))
+            weights = stored_weights(self.directory / ENCODER_FILE)
+            dims = vocabulary.dimensions
+            weights[WORD_TABLE_KEY] = vocabulary.tensor(WORD_TABLE, (dims.vocab, dims.hidden))
+            model = build_classifier(config)
+            model.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()}, strict=True)
+        except (E5FormatError, RuntimeError, KeyError, ValueError, OSError) as exc:
+            first_line = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+            raise ModelLoadError(
+                f"cannot load the e5 sentiment model {self.directory}: {first_line}"
+            ) from exc
+        self.model = model.eval()
+        self.max_length = int(self.metadata.get("max_length", MAX_TOKENS))
+        self.tokenizer = build_tokenizer(vocabulary.vocabulary, self.max_length)
+        self.pad_id = vocabulary.vocabulary.pad
+        self.batch_size = batch_size
+
+    def predict_proba(
+        self, texts: Sequence[Any], brand: str | Sequence[str | None] | None = None
+    ) -> np.ndarray:
+        if len(texts) == 0:
+            return np.zeros((0, len(LABELS)), dtype=np.float32)
+        brands = [brand] * len(texts) if brand is None or isinstance(brand, str) else list(brand)
+        sequences = encode(self.tokenizer, texts, brands, self.max_length)
+        return softmax(predict_logits(self.model, sequences, self.pad_id, self.batch_size))
+
+    def predict(self, texts: Sequence[str], brand: str | None = None) -> list[tuple[str, float]]:
+        if isinstance(texts, str):
+            raise TypeError("predict() takes a sequence of texts, not one string")
+        probabilities = self.predict_proba(texts, brand=brand)
+        best = probabilities.argmax(axis=1)
+        return [(LABELS[i], float(p[i])) for i, p in zip(best, probabilities, strict=True)]
+
+
+def load_e5(directory: str | Path | None = None, threads: int | None = None) -> E5BrandEngine:
+    return E5BrandEngine(directory, threads=threads)
