@@ -58,10 +58,22 @@ def load_engine(config: SentimentConfig) -> SentimentEngine:
         # `model` may point at another hybrid artifact directory (python -m sentiment.train_hybrid).
         return load_hybrid(config.model, threads=config.threads)
     if config.engine == "e5":
+        try:
+            import torch  # noqa: F401
+        except ImportError:
+            # The accurate engine needs torch; without it brandpulse still runs on the fast model.
+            import logging
+
+            logging.getLogger(__name__).warning(
+                "sentiment.engine is 'e5' but torch is not installed: using the offline model"
+            )
+            from sentiment.offline import load_model as load_offline
+
+            return load_offline(None)
         from sentiment.e5_engine import load_e5
 
         # `model` may point at another artifact (python -m sentiment.train_e5 --export DIR).
-        return load_e5(config.model, threads=config.threads)
+        return load_e5(config.model, threads=config.threads, quantize=config.quantize)
     if config.engine == "transformers":
         if not config.model:
             raise ModelLoadError(

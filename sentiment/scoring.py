@@ -19,24 +19,27 @@ if TYPE_CHECKING:
 
 OFFLINE_FILES = ("metadata.json", "weights.npz")
 HYBRID_HEAD_FILE = "head.npz"  # sentiment.hybrid.HEAD_FILE, named here so scoring imports no torch
+E5_ENCODER_FILE = "encoder.npz"  # sentiment.e5_engine.ENCODER_FILE, likewise
 
 
 def resolve_model(name: str | None, base: SentimentConfig) -> SentimentConfig:
     """The sentiment config for a `--model` value; the other settings (batch size, labels...) stay.
 
-    None: `base` as it is; "offline" / "hybrid": the shipped model of that engine; a folder with
-    metadata.json and weights.npz: that offline model; with head.npz: that hybrid model; any other
-    folder or name: a transformers model (folder or hub id).
+    None: `base` as it is; "e5" / "offline" / "hybrid": the shipped model of that engine; a folder
+    with metadata.json and weights.npz: that offline model; with head.npz: that hybrid model; with
+    encoder.npz: that e5 model; any other folder or name: a transformers model (folder or hub id).
     """
     if name is None:
         return base
-    if name in ("offline", "hybrid"):
+    if name in ("e5", "offline", "hybrid"):
         return base.model_copy(update={"engine": name, "model": None})
     path = Path(name).expanduser()
     if all((path / f).is_file() for f in OFFLINE_FILES):
         return base.model_copy(update={"engine": "offline", "model": str(path)})
     if (path / HYBRID_HEAD_FILE).is_file():
         return base.model_copy(update={"engine": "hybrid", "model": str(path)})
+    if (path / E5_ENCODER_FILE).is_file():
+        return base.model_copy(update={"engine": "e5", "model": str(path)})
     if path.is_dir() and not (path / "config.json").is_file():
         raise ModelLoadError(
             f"{name}: neither an offline model (metadata.json + weights.npz) "
@@ -46,7 +49,7 @@ def resolve_model(name: str | None, base: SentimentConfig) -> SentimentConfig:
 
 
 def describe_model(config: SentimentConfig) -> str:
-    if config.engine in ("offline", "hybrid"):
+    if config.engine in ("e5", "offline", "hybrid"):
         return f"{config.engine} ({config.model})" if config.model else f"{config.engine} (shipped)"
     return f"transformers ({config.model})"
 

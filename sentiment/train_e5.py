@@ -346,7 +346,12 @@ def load_best(output: Path, base_path: Path) -> tuple[Any, dict[str, Any]]:
 
 
 def export(
-    output: Path, artifact: Path, base_path: Path, int8: bool, log: Callable[[str], None]
+    output: Path,
+    artifact: Path,
+    base_path: Path,
+    int8: bool,
+    log: Callable[[str], None],
+    score_dev: bool = True,
 ) -> dict[str, Any]:
     """The artifact from `best.pt`, with its dev-set scores (read back through the engine) in metadata."""
     from sentiment.e5_engine import E5BrandEngine
@@ -367,6 +372,8 @@ def export(
         else [],
     }
     save_artifact(model, output / VOCABULARY, artifact, metadata, int8=int8)
+    if not score_dev:
+        return {}
     engine = E5BrandEngine(artifact)
     dev = dev_split(datasets_dir(), settings.get("limit"))
     started = time.perf_counter()
@@ -392,6 +399,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--fp16", action="store_true", help="with --export: fp16 Linear weights instead of int8"
     )
+    parser.add_argument("--no-dev", action="store_true", help="with --export: do not score the dev sets")
     for field in fields(TrainSettings):
         if field.name == "limit":
             parser.add_argument("--limit", type=int)
@@ -412,7 +420,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             handle.write(stamped + "\n")
 
     if args.export:
-        export(args.output, args.export, args.base, int8=not args.fp16, log=log)
+        export(args.output, args.export, args.base, int8=not args.fp16, log=log, score_dev=not args.no_dev)
         return 0
     settings = TrainSettings(
         **{f.name: getattr(args, f.name) for f in fields(TrainSettings) if hasattr(args, f.name)}
