@@ -22,6 +22,7 @@ import json
 import math
 import os
 import random
+import re
 import signal
 import sys
 import time
@@ -33,7 +34,14 @@ from typing import Any
 import numpy as np
 
 from sentiment import LABELS
-from sentiment.datasets import DOMAINS, ENTITY_TERMS, datasets_dir, held_out_split, load_sentirueval
+from sentiment.datasets import (
+    DOMAINS,
+    ENTITY_TERMS,
+    datasets_dir,
+    extra_rows,
+    held_out_split,
+    load_sentirueval,
+)
 from sentiment.e5_engine import (
     MAX_TOKENS,
     WORD_TABLE_KEY,
@@ -66,6 +74,12 @@ class TrainSettings:
     seed: int = 0
     checkpoint_every: int = 100
     limit: int | None = None  # smoke runs: this many rows per domain
+    # Comma-separated extra corpora, brandless (sentiment.datasets.extra_rows): "cedr" (Apache-2.0),
+    # "rusentiment" (CC BY-NC-SA: the model becomes non-commercial).
+    extras: str = ""
+    # Share of SentiRuEval rows copied with the brand's name swapped for another company's of the
+    # same domain, so the model reads what is said about the brand, not which brand it is.
+    brand_swap: float = 0.0
 
 
 @dataclass
@@ -95,7 +109,47 @@ def training_splits(root: Path, settings: TrainSettings) -> tuple[Split, Split]:
             split.brands += [brand_name(e) for e in rows["entity"]]
             split.labels += rows["label"].tolist()
             split.domains += [domain] * len(rows)
+    rng = random.Random(settings.seed)
+    if settings.brand_swap:
+        swapped = brand_swapped(train, settings.brand_swap, rng)
+        train = Split(
+            *(getattr(train, f) + getattr(swapped, f) for f in ("texts", "brands", "labels", "domains"))
+        )
+    for name in filter(None, (n.strip() for n in settings.extras.split(","))):
+        rows = extra_rows(root, name, 1.0)
+        cut = settings.limit or len(rows)
+        train.texts += rows.texts[:cut]
+        train.brands += [""] * len(rows.texts[:cut])
+        train.labels += rows.labels[:cut]
+        train.domains += [name] * len(rows.texts[:cut])
     return train, held
+
+
+def brand_swapped(train: Split, share: float, rng: random.Random) -> Split:
+    """Copies of a `share` of the rows whose text names their brand, with every spelling of that
+    brand replaced by another company of the same domain (brand segment changed to match)."""
+    names = {
+        d: sorted({b for b, dd in zip(train.brands, train.domains, strict=True) if dd == d}) for d in DOMAINS
+    }
+    spellings = {ENTITY_TERMS[e][0]: ENTITY_TERMS[e] for e in ENTITY_TERMS}
+    out = Split([], [], [], [])
+    for text, brand, label, domain in zip(
+        train.texts, train.brands, train.labels, train.domains, strict=True
+    ):
+        others = [b for b in names.get(domain, []) if b != brand]
+        if not others or rng.random() >= share:
+            continue
+        pattern = re.compile(
+            "|".join(re.escape(t) for t in sorted(spellings.get(brand, [brand]), key=len, reverse=True)), re.I
+        )
+        if not pattern.search(text):
+            continue
+        other = rng.choice(others)
+        out.texts.append(pattern.sub(other, text))
+        out.brands.append(other)
+        out.labels.append(label)
+        out.domains.append(domain)
+    return out
 
 
 def dev_split(root: Path, limit: int | None = None) -> Split:
@@ -243,7 +297,9 @@ class Trainer:
         if not path.is_file():
             return False
         saved = torch.load(path, weights_only=False)
-        if saved["settings"] != asdict(self.settings):
+        # Settings added since the checkpoint was written count as their defaults.
+        defaults = asdict(TrainSettings())
+        if {**defaults, **saved["settings"]} != asdict(self.settings):
             raise SystemExit(f"{path}: written with other settings {saved['settings']}; use another --output")
         self.model.load_state_dict(saved["model"], strict=False)
         self.optimizer.load_state_dict(saved["optimizer"])
@@ -403,8 +459,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for field in fields(TrainSettings):
         if field.name == "limit":
             parser.add_argument("--limit", type=int)
-        elif field.type in ("int", "float"):
-            kind = int if field.type == "int" else float
+        elif field.type in ("int", "float", "str"):
+            kind = {"int": int, "float": float, "str": str}[field.type]
             parser.add_argument(f"--{field.name.replace('_', '-')}", type=kind, default=field.default)
     args = parser.parse_args(argv)
     import torch

@@ -175,3 +175,30 @@ def test_resuming_with_other_settings_is_refused(datasets, tiny_base, tmp_path):
     other = Trainer(tmp_path, TrainSettings(epochs=1, batch_size=16), tiny_base, lambda line: None)
     with pytest.raises(SystemExit, match="written with other settings"):
         other.resume()
+
+
+def test_brand_swap_copies_rows_with_another_company_of_the_same_domain():
+    import random as _random
+
+    from sentiment.train_e5 import Split, brand_swapped
+
+    train = Split(
+        ["Сбербанк опять списал деньги", "ВТБ спасибо", "МТС нет связи", "просто текст"],
+        ["Сбербанк", "ВТБ", "МТС", "Сбербанк"],
+        ["negative", "positive", "negative", "neutral"],
+        ["banks", "banks", "telecoms", "banks"],
+    )
+    swapped = brand_swapped(train, 1.0, _random.Random(0))
+    assert swapped.texts == ["ВТБ опять списал деньги", "Сбербанк спасибо"]
+    assert swapped.brands == ["ВТБ", "Сбербанк"] and swapped.labels == ["negative", "positive"]
+
+
+def test_extra_corpora_join_the_training_rows_without_a_brand(datasets, tiny_base, tmp_path):
+    (datasets / "cedr").mkdir()
+    pd.DataFrame({"text": ["радость", "грусть", "обычный день"], "labels": ["[0]", "[1]", "[]"]}).to_csv(
+        datasets / "cedr" / "train.csv", index=False
+    )
+    trainer = Trainer(tmp_path, TrainSettings(extras="cedr"), tiny_base, lambda line: None)
+    assert trainer.train.texts[-3:] == ["радость", "грусть", "обычный день"]
+    assert trainer.train.labels[-3:] == ["positive", "negative", "neutral"]
+    assert trainer.train.brands[-3:] == ["", "", ""]
