@@ -1,29 +1,38 @@
-"""Find configured brands in a text: any inflected form, inside #hashtags and @handles, minus
-exclusions, and ordinary-word brands (Магнит, Лента) only with context. Pure: text in, matches out.
+"""Find configured brands in a text: any inflected form, derived adjectives (озоновский), hyphen
+compounds (Тинькофф-то), one-letter slips in long names (Тинькоф), inside #hashtags and @handles
+(@tinkoff_bank, dodopizzaru), minus exclusions, and ordinary-word brands (Магнит, Лента) only with
+context. Invisible characters inside a name are read through (monitor/invisible.py). Pure: text
+in, matches out.
 
-The word forms are compiled once in BrandMatcher.from_config (monitor/morphology.py); this module
-holds the rules for which of the phrases found count as a mention.
+The word forms are compiled once in BrandMatcher.from_config (monitor/morphology.py and its
+neighbours: derived_words, typos, hashtags, handles); this module holds the rules for which of the
+phrases found count as a mention.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from monitor.config import BrandConfig
+from monitor.derived_words import derived_forms
 from monitor.errors import ConfigError
+from monitor.handles import HandleIndex, handle_spellings, without_suffixes
+from monitor.hashtags import TagForm, TagIndex, joined_forms
+from monitor.invisible import visible_before, without_invisible
 from monitor.morphology import (
-    LONGEST_LEMMATIZED,
     AnalysedText,
     PhraseIndex,
     WordForms,
     compile_phrase,
     fold,
+    is_abbreviation,
     is_dictionary_word,
-    known_words,
 )
 from monitor.query import WORD, Node, evaluate, parse_query, terms
+from monitor.typos import TypoIndex
 
 _OPENING_QUOTES = set("«\"“„'‘‹")
 # A capitalised word right after these is mid-sentence; after anything else (. ! ? emoji, a line
@@ -37,7 +46,9 @@ _SITE_ADDRESS = re.compile(
 _INNER_CAPITAL = re.compile(r"[a-zа-яё][A-ZА-ЯЁ]")
 # Letters and digits glued by apostrophes or dots, no space or hyphen: one word (О'КЕЙ, 5ka.ru).
 _ONE_WORD = re.compile(r"^[^\s\-\u2010]+$")
-_HASHTAG_SCAN = 100
+# What holds the parts of a handle or a site name together with no space: dodo_pizza, dodo.pizza.
+_HANDLE_SEPARATORS = frozenset(("_", "__", "-", "\u2010", "."))
+_LONGEST_HANDLE = 5  # parts
 
 
 @dataclass(frozen=True)
@@ -71,19 +82,23 @@ class TextQuery:
 class _Brand:
     config: BrandConfig
     exclusions: PhraseIndex[int] | None
+    # The exclusions written as one word, as a handle or hashtag holds them (mtsbank, мтсбанк).
+    excluded_handles: frozenset[str]
     context: PhraseIndex[int] | None
     query: TextQuery | None
 
 
-@dataclass(frozen=True)
-class _Hit:
+class _Hit(NamedTuple):  # a tuple: made for every candidate, so made cheaply
     brand: int
     start: int
     end: int
     token: int
     # One word that is also an ordinary word of the dictionary (магнит, лента): `context` applies.
     ordinary_word: bool
+    # Inside a hashtag or a handle, where a word starts: read as a name.
     in_tag: bool
+    # The hashtag or handle the hit is in, as one folded word without separators.
+    handle: str | None = None
 
 
 class BrandMatcher:
@@ -93,42 +108,43 @@ class BrandMatcher:
         self,
         brands: list[_Brand],
         terms_index: PhraseIndex[tuple[int, bool]],
-        tag_forms: dict[str, list[tuple[int, bool]]],
+        tags: TagIndex,
+        handles: HandleIndex[int],
+        typos: TypoIndex[tuple[int, bool]],
     ):
         self._brands = brands
         self._terms = terms_index
-        self._tag_forms = tag_forms
-        self._tag_lengths = sorted({len(form) for form in tag_forms}, reverse=True)
+        self._tags = tags
+        self._handles = handles
+        self._typos = typos
+        # The first two letters of words worth a second look as a handle or a slip of a name.
+        self._second_look = {start for start in handles.starts if start.isascii()} | typos.starts
 
     @classmethod
     def from_config(cls, brands: list[BrandConfig]) -> BrandMatcher:
         compiled: list[_Brand] = []
-        term_phrases: list[tuple[tuple[int, bool], tuple[WordForms, ...]]] = []
-        tag_forms: dict[str, list[tuple[int, bool]]] = {}
+        indexes = _TermIndexes()
         for index, brand in enumerate(brands):
             for term in brand.terms:
-                words = compile_phrase(term, strict=True)
-                if not words:
-                    raise ConfigError(f"brand {brand.name!r}: term {term!r} has no letters or digits")
-                # A made-up alias (Мирпэй, magnit) is the brand wherever it stands; only a term
-                # the dictionary knows can be the ordinary word that `context` tells apart.
-                # A term written as one word (О'КЕЙ is «о'кей», okay) is judged whole.
-                ordinary = (len(words) == 1 or _ONE_WORD.match(term) is not None) and is_dictionary_word(term)
-                term_phrases.append(((index, ordinary), words))
-                latin = fold(term).isascii()
-                for form in _joined_forms(words, fold(term)):
-                    entries = tag_forms.setdefault(form, [])
-                    if (index, latin) not in entries:
-                        entries.append((index, latin))
+                indexes.add(index, brand, term)
             compiled.append(
                 _Brand(
                     config=brand,
                     exclusions=_phrase_index(brand, "exclude", brand.exclude),
+                    excluded_handles=frozenset(
+                        spelling for phrase in brand.exclude for spelling in handle_spellings(phrase)
+                    ),
                     context=_phrase_index(brand, "context", brand.context),
                     query=TextQuery(brand.query) if brand.query else None,
                 )
             )
-        return cls(compiled, PhraseIndex(term_phrases), tag_forms)
+        return cls(
+            compiled,
+            PhraseIndex(indexes.phrases),
+            indexes.tags,
+            indexes.handles,
+            TypoIndex(indexes.long_names),
+        )
 
     def find(self, text: str) -> list[Match]:
         """Each brand's first valid mention in text, sorted by start offset."""
@@ -147,32 +163,94 @@ class BrandMatcher:
         return sorted(found.values(), key=lambda match: (match.start, match.brand))
 
     def _hits(self, text: AnalysedText) -> Iterator[_Hit]:
-        """Candidate mentions in text order, before exclusions, context and query."""
-        for i in range(len(text.folded)):
+        """Candidate mentions in text order, before exclusions, context and query.
+
+        A hyphen compound holds the brand (Тинькофф-то, Магнит-Косметик, мтс-овский) unless an
+        exclusion says otherwise (МТС-банк): which compounds are another company is the user's call.
+        """
+        terms_at, handle_starts, typos = self._terms.at, self._handles.starts, self._typos
+        second_look, shortest_slip = self._second_look, typos.shortest
+        for i, folded in enumerate(text.folded):
             if text.is_tag[i]:
                 yield from self._tag_hits(text, i)
+                if folded[:2] in handle_starts:
+                    yield from self._handle_hits(text, i)
                 continue
-            candidates = self._terms.at(text, i)
-            # A term never starts or ends inside a hyphen compound: МТС-банк is not МТС.
-            if candidates and not text.hyphenated(i - 1, i):
-                for (brand, ordinary), last in candidates:
-                    if not text.hyphenated(last, last + 1):
-                        yield _Hit(brand, text.starts[i], text.ends[last], i, ordinary, False)
+            candidates = terms_at(text, i)
+            for (brand, ordinary), last in candidates:
+                yield _Hit(brand, text.starts[i], text.ends[last], i, ordinary, False)
+            if candidates:
+                continue
+            # No form of a term: maybe a Latin handle or site name, or a slip of a long name. Both
+            # begin with a name's first letters, which most words do not.
+            ascii_word = folded.isascii()
+            if (ascii_word or len(folded) >= shortest_slip) and folded[:2] in second_look:
+                if ascii_word and folded[:2] in handle_starts:
+                    yield from self._handle_hits(text, i)
+                for brand, ordinary in typos.find(folded):
+                    yield _Hit(brand, text.starts[i], text.ends[i], i, ordinary, False)
 
     def _tag_hits(self, text: AnalysedText, i: int) -> Iterator[_Hit]:
-        """A term's form at the start of a hashtag or handle, or of one of its camelCase parts."""
+        """A term's form inside a hashtag or handle (monitor/hashtags.py)."""
         body, folded, offset = text.text[text.starts[i] : text.ends[i]], text.folded[i], text.starts[i]
-        if len(body) != len(folded):  # folding changed the length: only whole-body matches
-            for brand, _ in self._tag_forms.get(folded, ()):
-                yield _Hit(brand, offset, text.ends[i], i, True, True)
-            return
-        for start in _segment_starts(body):
-            for length in self._tag_lengths:
-                end = start + length
-                entries = self._tag_forms.get(folded[start:end]) if end <= len(folded) else None
-                for brand, latin in entries or ():
-                    if _ends_word_in_tag(body, folded, end, latin, length):
-                        yield _Hit(brand, offset + start, offset + end, i, True, True)
+        handle = folded.replace("_", "")
+        for hit in self._tags.find(body, folded):
+            # Glued after other words (#обожаюозон), an ordinary word is read as in plain text.
+            in_tag = not hit.glued
+            ordinary = hit.ordinary and hit.glued
+            yield _Hit(hit.brand, offset + hit.start, offset + hit.end, i, ordinary, in_tag, handle)
+
+    def _handle_hits(self, text: AnalysedText, i: int) -> Iterator[_Hit]:
+        """A whole handle or site name that is a brand's name, parts and suffixes aside: @dodo_pizza,
+        dodopizzaru, tinkoff-bank, ozon.ru. The longest run of parts that is a name wins."""
+        runs = list(_handle_runs(text, i))
+        whole = runs[-1][1]
+        for last, handle in reversed(runs):
+            brands, suffixed = self._handles.find(handle)
+            # A lone Latin word that is a name (tinkoff) stands as a word; anything with a tag
+            # mark, parts or a suffix is written as a handle and read as a name.
+            written_as_handle = text.is_tag[i] or last > i or suffixed
+            for brand in brands:
+                yield _Hit(brand, text.starts[i], text.ends[last], i, False, written_as_handle, whole)
+            if brands:
+                return
+
+
+@dataclass
+class _TermIndexes:
+    """Every way a brand's terms are looked for, filled term by term (keys: brand index, ordinary)."""
+
+    phrases: list[tuple[tuple[int, bool], tuple[WordForms, ...]]] = field(default_factory=list)
+    tags: TagIndex = field(default_factory=TagIndex)
+    handles: HandleIndex[int] = field(default_factory=HandleIndex)
+    long_names: list[tuple[tuple[int, bool], str, frozenset[str]]] = field(default_factory=list)
+
+    def add(self, index: int, brand: BrandConfig, term: str) -> None:
+        words = compile_phrase(term, strict=True)
+        if not words:
+            raise ConfigError(f"brand {brand.name!r}: term {term!r} has no letters or digits")
+        # A made-up alias (Мирпэй, magnit) is the brand wherever it stands; only a term the
+        # dictionary knows can be the ordinary word that `context` tells apart. A term written as
+        # one word (О'КЕЙ is «о'кей», okay) is judged whole.
+        ordinary = (len(words) == 1 or _ONE_WORD.match(term) is not None) and is_dictionary_word(term)
+        self.phrases.append(((index, ordinary), words))
+        folded = fold(term)
+        latin = folded.isascii()
+        in_tags = joined_forms(words, folded)
+        for form in in_tags:
+            self.tags.add(form, TagForm(index, latin, ordinary))
+        self.handles.add(index, term)
+        if not latin:
+            # tinkoff in #tinkoff_отзывы for a brand configured as Тинькофф only.
+            for spelling in handle_spellings(term) - in_tags:
+                self.tags.add(spelling, TagForm(index, False, False))
+        if len(words) == 1 and _ONE_WORD.match(term):
+            word = WORD.findall(folded)[0]
+            self.long_names.append(((index, ordinary), word, words[0].forms))
+            if not latin:
+                # тиньковская, озоновский, мтсовский: none is a dictionary word, so none needs context.
+                derived = derived_forms(word, is_abbreviation(term))
+                self.phrases.append(((index, False), (WordForms(derived, frozenset()),)))
 
 
 def _phrase_index(brand: BrandConfig, key: str, phrases: list[str]) -> PhraseIndex[int] | None:
@@ -187,38 +265,20 @@ def _phrase_index(brand: BrandConfig, key: str, phrases: list[str]) -> PhraseInd
     return PhraseIndex(compiled)
 
 
-def _joined_forms(words: tuple[WordForms, ...], folded_term: str) -> set[str]:
-    """How a term looks in a hashtag: #сбербанка, #почтароссии, #альфабанк, @brand_official."""
-    as_written = {re.sub(r"[\s\-\u2010]+", "", folded_term)}
-    if len(words) == 1:
-        return as_written | words[0].forms
-    written = WORD.findall(folded_term)
-    head, tail = "".join(written[:-1]), "".join(written[1:])
-    return as_written | {form + tail for form in words[0].forms} | {head + form for form in words[-1].forms}
-
-
-def _segment_starts(body: str) -> Iterator[int]:
-    """Where a word may begin inside a hashtag: its start, after _, at camelCase and digit changes."""
-    yield 0
-    for p in range(1, min(len(body), _HASHTAG_SCAN)):
-        before, here = body[p - 1], body[p]
-        after_underscore = before == "_" and here != "_"
-        camel_case = before.islower() and here.isupper()
-        digits_change = before.isdigit() != here.isdigit() and "_" not in (before, here)
-        if after_underscore or camel_case or digits_change:
-            yield p
-
-
-def _ends_word_in_tag(body: str, folded: str, end: int, latin: bool, length: int) -> bool:
-    """Does the term found in a hashtag end where a word ends, not inside one (#магнитнаябуря)?"""
-    if end == len(body) or body[end] == "_" or body[end].isdigit():
-        return True
-    if body[end].isupper() and body[end - 1].islower():
-        return True
-    if latin:
-        return length >= 4  # sberbank, tinkoffjournal; a short alias must stand alone
-    rest_end = next((p for p in _segment_starts(body[end:]) if p > 0), len(body) - end)
-    return known_words(folded[end : end + min(rest_end, LONGEST_LEMMATIZED)])
+def _handle_runs(text: AnalysedText, i: int) -> Iterator[tuple[int, str]]:
+    """(last token, the parts so far as one folded word) for the handle or site name starting at
+    token i: its parts glued by _ - or . with no space (dodo_pizza, dodo.pizza, tinkoff-bank)."""
+    last, handle = i, text.folded[i].replace("_", "")
+    yield last, handle
+    while (
+        last + 1 < len(text.folded)
+        and last - i + 1 < _LONGEST_HANDLE
+        and not text.is_tag[last + 1]
+        and text.between(last, last + 1) in _HANDLE_SEPARATORS
+    ):
+        last += 1
+        handle += text.folded[last]
+        yield last, handle
 
 
 class _Checks:
@@ -236,6 +296,12 @@ class _Checks:
         if brand.query is not None and not self._query_holds(hit.brand, brand.query):
             return False
         as_name = hit.in_tag or self._reads_as_name(hit)
+        if (
+            hit.handle is not None
+            and brand.excluded_handles
+            and not brand.excluded_handles.isdisjoint(without_suffixes(hit.handle))
+        ):
+            return False  # @mts_bank, #мтсбанк with «МТС-банк» excluded; #магнитнахолодильник
         if brand.exclusions is not None:
             for start, end, any_spelling in self._excluded(hit.brand, brand.exclusions):
                 # A lowercase exclusion ("в мегафон") names the common noun, so it spares a hit
@@ -269,11 +335,14 @@ class _Checks:
     def _reads_as_name(self, hit: _Hit) -> bool:
         """«Магнит», "Лента", Магнит mid-sentence or magnit.ru: a name, whatever the context."""
         text = self._text.text
-        if hit.start > 0 and text[hit.start - 1] in _OPENING_QUOTES:
+        before = visible_before(text, hit.start)
+        if before >= 0 and text[before] in _OPENING_QUOTES:
             return True
         if _SITE_ADDRESS.match(text, hit.end):
             return True  # a site's address: лента.рф, perekrestok.ru
         word = text[hit.start : hit.end]
+        if not word.isprintable():
+            word = without_invisible(word)  # Вкус\u200bМаркет has its capital inside
         if not word[:1].isupper():
             return False
         if _INNER_CAPITAL.search(word):
@@ -282,7 +351,5 @@ class _Checks:
             previous = text[self._text.starts[hit.token - 1] : self._text.ends[hit.token - 1]]
             if previous.isupper():
                 return False  # SHOUTING TEXT: capitals say nothing
-        i = hit.start - 1
-        while i >= 0 and text[i] in " \t\u00a0":
-            i -= 1
+        i = visible_before(text, hit.start, spaces=True)
         return i >= 0 and (text[i].isalnum() or text[i] in _MID_SENTENCE)

@@ -4,10 +4,14 @@ lexemes, guessed declensions) and an index that finds phrases in any of their fo
 Everything morphological happens once, when a phrase is compiled: each word becomes the set of its
 folded surface forms, so matching a token is a set lookup; lemmatizing a token is only a cached
 fallback for words the dictionary does not know (МТСу, Тинькова).
+
+Invisible characters (monitor/invisible.py) inside a word are part of its token and dropped from its
+folded form, so offsets always point into the text as given.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
 import unicodedata
@@ -17,18 +21,30 @@ from typing import Generic, TypeVar
 
 import pymorphy3
 
+from monitor.invisible import INVISIBLE, without_invisible
 from monitor.query import WORD
 
-# A #hashtag or @handle (not the @ of an e-mail), or a word of letters and digits.
+# A #hashtag or @handle (not the @ of an e-mail), or a word of letters and digits...
 _TOKEN = re.compile(r"(?<![\w@#])[#@][\w\u0300-\u036f]+|(?:[^\W_]|[\u0300-\u036f])+")
+# ...which may hold invisible characters between its letters (Вкус\u200bМаркет). Only a text with
+# characters str.isprintable() rejects (line breaks, zero-width and bidi marks) needs this slower
+# pattern; stress marks are printable, but the simple pattern keeps them in words all the same.
+_TOKEN_THROUGH_INVISIBLE = re.compile(
+    rf"(?<![\w@#])[#@][\w\u0300-\u036f]+(?:[{INVISIBLE}]+[\w\u0300-\u036f]+)*"
+    rf"|(?:[^\W_]|[\u0300-\u036f])+(?:[{INVISIBLE}]+(?:[^\W_]|[\u0300-\u036f])+)*"
+)
 _COMBINING = re.compile(r"[\u0300-\u036f]")
 _CYRILLIC = re.compile(r"[а-я]")
 _LATIN = re.compile(r"[a-z]")
 # In a word that mixes scripts, Latin look-alikes stand for Cyrillic letters (Cбepбaнк).
 _LOOKALIKES = str.maketrans("aceopxykmthb", "асеорхукмтнв")
-_HYPHENS = ("-", "\u2010")
+# A hyphen, a non-breaking hyphen, a figure or en dash between two words with no space: a compound.
+_HYPHENS = ("-", "\u2010", "\u2011", "\u2012", "\u2013")
 # Words of a phrase may be separated by these only; a comma or a full stop breaks the phrase.
-_JOINERS = " \t\r\n\u00a0-\u2010"
+_JOINERS = " \t\r\n\u00a0\u2009\u202f-\u2010\u2011\u2012\u2013"
+# ...unless the name itself has punctuation there («Вкусно — и точка»): then any dash, a comma or a
+# colon will do, or nothing at all.
+_PUNCTUATION_IN_NAMES = _JOINERS + "\u2014\u2015,:"
 # ...or glued by one of these, with no space: names and addresses written as one word (О'КЕЙ,
 # 5ka.ru, Lenta.ru), which the tokenizer cuts in two.
 _GLUES = frozenset(("'", "\u2019", "\u02bc", "`", "."))
@@ -41,7 +57,8 @@ K = TypeVar("K")
 
 
 def fold(word: str) -> str:
-    """Lowercase, ё -> е, composed letters, Latin look-alikes in Cyrillic words -> Cyrillic."""
+    """Lowercase, ё -> е, composed letters, no invisible characters or stress marks, Latin
+    look-alikes in Cyrillic words -> Cyrillic."""
     return _fold_cached(word) if len(word) <= LONGEST_LEMMATIZED else _fold(word)
 
 
@@ -53,8 +70,10 @@ def _fold_cached(word: str) -> str:
 def _fold(word: str) -> str:
     folded = word.lower()
     if not folded.isascii():
-        if _COMBINING.search(folded):
-            folded = unicodedata.normalize("NFC", folded)
+        if not folded.isprintable():  # zero-width and bidi characters
+            folded = without_invisible(folded)
+        if _COMBINING.search(folded):  # stress marks go, е with a diaeresis becomes ё
+            folded = unicodedata.normalize("NFC", without_invisible(folded))
         folded = folded.replace("ё", "е")
         if _LATIN.search(folded) and _CYRILLIC.search(folded):
             folded = folded.translate(_LOOKALIKES)
@@ -91,7 +110,8 @@ class AnalysedText:
         ends: list[int] = []
         folded: list[str] = []
         is_tag: list[bool] = []
-        for found in _TOKEN.finditer(text):
+        tokens = _TOKEN if text.isprintable() else _TOKEN_THROUGH_INVISIBLE
+        for found in tokens.finditer(text):
             start, end = found.span()
             tag = text[start] in "#@"
             start += tag
@@ -101,8 +121,8 @@ class AnalysedText:
                 and not tag
                 and starts
                 and not is_tag[-1]
-                and text[ends[-1] : start] in _HYPHENS
-                and _is_abbreviation(text[starts[-1] : ends[-1]])
+                and without_invisible(text[ends[-1] : start]) in _HYPHENS
+                and is_abbreviation(text[starts[-1] : ends[-1]])
             ):
                 ends[-1] = end  # МТС-ом is one word
                 folded[-1] += word
@@ -113,21 +133,22 @@ class AnalysedText:
             is_tag.append(tag)
         return cls(text, starts, ends, folded, is_tag)
 
-    def joined(self, left: int, right: int, glued: bool = True) -> bool:
-        """Tokens left and right may be words of one phrase: only spaces or hyphens between, or
-        (`glued`) one glue character, as inside a name or an address."""
+    def between(self, left: int, right: int) -> str:
+        """What stands between tokens left and right, invisible characters left out."""
         between = self.text[self.ends[left] : self.starts[right]]
+        return between if between.isascii() else without_invisible(between)
+
+    def joined(self, left: int, right: int, glued: bool = True, punctuated: bool = False) -> bool:
+        """Tokens left and right may be words of one phrase: only spaces or hyphens between, or
+        (`glued`) one glue character, as inside a name or an address, or (`punctuated`) the dashes,
+        commas and colons a name with punctuation inside is written with."""
+        between = self.between(left, right)
+        if punctuated and not between.strip(_PUNCTUATION_IN_NAMES):
+            return True
         return not between.strip(_JOINERS) or (glued and between in _GLUES)
 
-    def hyphenated(self, left: int, right: int) -> bool:
-        return (
-            0 <= left
-            and right < len(self.starts)
-            and self.text[self.ends[left] : self.starts[right]] in _HYPHENS
-        )
 
-
-def _is_abbreviation(word: str) -> bool:
+def is_abbreviation(word: str) -> bool:
     return 2 <= len(word) <= 5 and word.isupper() and bool(_CYRILLIC.search(word.lower()))
 
 
@@ -137,6 +158,8 @@ class WordForms:
 
     forms: frozenset[str]
     lemmas: frozenset[str]
+    # The phrase has punctuation before this word («Вкусно — и точка»): texts may write any.
+    after_punctuation: bool = False
 
     def matches(self, folded: str) -> bool:
         return folded in self.forms or (_lemmatizable(folded) and not self.lemmas.isdisjoint(_lemmas(folded)))
@@ -162,7 +185,7 @@ def _compile_word(word: str, strict: bool) -> WordForms:
     lemmas = {folded} | {fold(parse.normal_form) for parse in chosen}
     if not chosen:
         forms |= _guess_noun_forms(folded)
-    if _is_abbreviation(word):
+    if is_abbreviation(word):
         forms |= {folded + ending for ending in _ABBREVIATION_ENDINGS}
     return WordForms(frozenset(forms), frozenset(lemmas))
 
@@ -172,6 +195,12 @@ def is_dictionary_word(word: str) -> bool:
     # The dictionary spells «о'кей» with a plain apostrophe; texts and configs use any of them.
     folded = fold(word).translate(_APOSTROPHES)
     return bool(_CYRILLIC.search(folded)) and any(parse.is_known for parse in _morph().parse(folded))
+
+
+@functools.lru_cache(maxsize=100_000)
+def word_is_known(folded: str) -> bool:
+    """A form the dictionary lists as written, not one it guesses: магнитный, перекрестах."""
+    return bool(_CYRILLIC.search(folded)) and bool(_morph().word_is_known(folded))
 
 
 def _guess_noun_forms(folded: str) -> set[str]:
@@ -189,7 +218,20 @@ def _guess_noun_forms(folded: str) -> set[str]:
 
 
 def compile_phrase(phrase: str, strict: bool) -> tuple[WordForms, ...]:
-    return tuple(_compile_word(word, strict) for word in WORD.findall(phrase))
+    words: list[WordForms] = []
+    previous_end: int | None = None
+    for found in WORD.finditer(phrase):
+        forms = _compile_word(found.group(), strict)
+        if previous_end is not None and _is_punctuation(phrase[previous_end : found.start()]):
+            forms = dataclasses.replace(forms, after_punctuation=True)
+        words.append(forms)
+        previous_end = found.end()
+    return tuple(words)
+
+
+def _is_punctuation(between: str) -> bool:
+    """Dashes, commas or colons between two words of a name (not a glue: О'КЕЙ, 5ka.ru)."""
+    return bool(between.strip(_JOINERS)) and not between.strip(_PUNCTUATION_IN_NAMES)
 
 
 class PhraseIndex(Generic[K]):
@@ -228,7 +270,9 @@ def _continues(text: AnalysedText, i: int, words: tuple[WordForms, ...]) -> bool
     if i + len(words) > len(text.folded):
         return False
     return all(
-        not text.is_tag[i + k] and text.joined(i + k - 1, i + k) and words[k].matches(text.folded[i + k])
+        not text.is_tag[i + k]
+        and text.joined(i + k - 1, i + k, punctuated=words[k].after_punctuation)
+        and words[k].matches(text.folded[i + k])
         for k in range(1, len(words))
     )
 

@@ -108,8 +108,10 @@ def test_abbreviation_matches_with_hyphenated_case_ending():
     assert found("что не так с МТС-ом сегодня?") == [("МТС", "МТС-ом")]
 
 
-def test_hyphen_compound_is_not_a_mention_of_its_first_part():
-    assert found("Одобрили кредит в МТС-банке под 19%") == []
+def test_hyphen_compound_the_user_excluded_is_not_a_mention_of_its_first_part():
+    mts = BrandMatcher.from_config([BrandConfig(name="МТС", exclude=["МТС-банк"])])
+    assert mts.find("Одобрили кредит в МТС-банке под 19%") == []
+    assert mts.find("Одобрили кредит в МТС Банке под 19%") == []
 
 
 def test_hyphenated_name_matches_in_inflected_form():
