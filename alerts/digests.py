@@ -25,9 +25,10 @@ from monitor.clock import utcnow
 from monitor.config import WEEKDAYS, Config, DigestConfig
 from monitor.db.models import OutboxMessage, Source
 from monitor.errors import ConfigError
-from monitor.response_times import Durations, conversations
+from monitor.response_times import Conversation, Durations, conversations, waiting_for_answer
 
 WORST_SHOWN = 5
+_RANK_CHUNK = 500
 _TITLES = {"daily": "Сводка за день", "weekly": "Сводка за неделю"}
 
 
@@ -83,20 +84,43 @@ class Digest:
     # answered, from publication: the dashboard's response-time numbers for the same days.
     responses: Durations
     conversations: int
+    # Negative conversations nobody has answered: all those of the last 30 days waiting when the
+    # digest is made (what the team has to do), and how many of them began in the period.
     unanswered_negative: int
+    unanswered_negative_in_period: int
     worst_unanswered: list[volume.NotablePost]
 
 
-def gather_digest(session: Session, period: DigestPeriod) -> Digest:
+def gather_digest(session: Session, period: DigestPeriod, now: datetime | None = None) -> Digest:
+    """The digest of `period`, its unanswered negatives counted at `now` (default: when it is due)."""
+    now = now or period.due_at
     volumes = volume.period_volume(session, period.start, period.end)
     convs = conversations(session, period.start, period.end)
     answered = [c.first_response_at - c.published_at for c in convs if c.first_response_at is not None]
-    waiting = [c for c in convs if c.negative and c.first_response_at is None]
-    ranks = volume.reach_and_score(session, [c.mention_id for c in waiting])
-    worst = []
+    in_period = [c for c in convs if c.negative and c.first_response_at is None]
+    waiting = waiting_for_answer(session, now, older_than=timedelta(0)).unanswered
+    return Digest(
+        period=period,
+        volumes=volumes,
+        responses=Durations.of(max(d, timedelta(0)) for d in answered),
+        conversations=len(convs),
+        unanswered_negative=len(waiting),
+        unanswered_negative_in_period=len(in_period),
+        worst_unanswered=_worst(session, waiting)[:WORST_SHOWN],
+    )
+
+
+def _worst(session: Session, waiting: Sequence[Conversation]) -> list[volume.NotablePost]:
+    """The widest audience first, then the surest negative."""
+    ids = [c.mention_id for c in waiting]
+    ranks: dict[int, tuple[int, float | None]] = {}
+    # In chunks: a month of unanswered negatives may pass a backend's limit on bound parameters.
+    for start in range(0, len(ids), _RANK_CHUNK):
+        ranks |= volume.reach_and_score(session, ids[start : start + _RANK_CHUNK])
+    posts = []
     for c in waiting:
         reach, score = ranks.get(c.mention_id, (0, None))
-        worst.append(
+        posts.append(
             volume.NotablePost(
                 mention_id=c.mention_id,
                 brand=c.brand,
@@ -110,16 +134,7 @@ def gather_digest(session: Session, period: DigestPeriod) -> Digest:
                 score=score,
             )
         )
-    # The worst: the widest audience first, then the surest negative.
-    worst.sort(key=lambda post: (-post.reach, -(post.score or 0.0), post.mention_id))
-    return Digest(
-        period=period,
-        volumes=volumes,
-        responses=Durations.of(max(d, timedelta(0)) for d in answered),
-        conversations=len(convs),
-        unanswered_negative=len(waiting),
-        worst_unanswered=worst[:WORST_SHOWN],
-    )
+    return sorted(posts, key=lambda post: (-post.reach, -(post.score or 0.0), post.mention_id))
 
 
 def digest_message(digest: Digest) -> str:
@@ -165,7 +180,10 @@ def _render(digest: Digest, snippet_width: int, shown: int, brands_shown: int) -
             f"Медиана от публикации до ответа: {_duration(median)} "
             f"(отвечено {digest.responses.count} из {digest.conversations})"
         )
-    lines.append(f"Негатив без ответа: {digest.unanswered_negative}")
+    lines.append(
+        f"Негатив без ответа сейчас: {digest.unanswered_negative} "
+        f"(из них за период: {digest.unanswered_negative_in_period})"
+    )
     if digest.worst_unanswered and shown:
         lines += ["", "<b>Худшие без ответа</b>", post_list(digest.worst_unanswered[:shown], snippet_width)]
     return "\n".join(lines)
@@ -208,7 +226,7 @@ def queue_due_digests(session: Session, config: Config, now: datetime) -> int:
         # Nothing was watched during the period (a first start): no digest of empty days.
         if not chats or not _watched_before(session, period.end):
             continue
-        queued += _queue(session, period, chats, digest_message(gather_digest(session, period)), now)
+        queued += _queue(session, period, chats, digest_message(gather_digest(session, period, now)), now)
     return queued
 
 
@@ -260,7 +278,7 @@ def digest_now(
     runs = []
     for digest in _digests_of(kind, config):
         period = latest_period(digest, now)
-        text = digest_message(gather_digest(session, period))
+        text = digest_message(gather_digest(session, period, now))
         chats = _chats(digest, config)
         queued = 0 if dry_run else _queue(session, period, _missing(session, period, chats), text, now)
         runs.append(DigestRun(period, text, queued, chats))

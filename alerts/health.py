@@ -14,10 +14,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from alerts.dedup_keys import dedup_key
-from monitor import store
+from alerts.messages import local_time
 from monitor.clock import utcnow
 from monitor.config import Config
 from monitor.db.models import OutboxMessage
+from monitor.source_health import SourceHealth, source_health
 
 
 def queue_health_alerts(session: Session, config: Config, now: datetime | None = None) -> int:
@@ -27,7 +28,7 @@ def queue_health_alerts(session: Session, config: Config, now: datetime | None =
     if not chats:
         return 0
     queued = 0
-    for health in store.source_health(session, config.sources, now or utcnow()):
+    for health in source_health(session, config.sources, now or utcnow()):
         if not health.enabled:
             continue
         for key, text in _due_messages(session, health):
@@ -40,7 +41,7 @@ def queue_health_alerts(session: Session, config: Config, now: datetime | None =
     return queued
 
 
-def _due_messages(session: Session, health: store.SourceHealth) -> list[tuple[str, str]]:
+def _due_messages(session: Session, health: SourceHealth) -> list[tuple[str, str]]:
     """(dedup key, text) of the messages this source's state calls for. Outages (down/up) and
     degradation (degraded/recovered) are two separate conversations: each opens with one message and
     closes with one. While a source is down its degradation is left as it was: a failing crawl says
@@ -64,12 +65,12 @@ def _due_messages(session: Session, health: store.SourceHealth) -> list[tuple[st
     return due
 
 
-def _down_message(health: store.SourceHealth) -> str:
+def _down_message(health: SourceHealth) -> str:
     if health.failing:
         why = f"{health.consecutive_failures} неудачных запусков подряд"
     else:
         why = "нет успешных запусков дольше трёх интервалов"
-    since = health.last_success_at.strftime("%d.%m.%Y %H:%M UTC") if health.last_success_at else "ни разу"
+    since = local_time(health.last_success_at) if health.last_success_at else "ни разу"
     lines = [
         f"🛠 <b>Источник не работает: {escape(health.name)}</b>",
         f"Причина: {why}",
@@ -80,8 +81,8 @@ def _down_message(health: store.SourceHealth) -> str:
     return "\n".join(lines)
 
 
-def _degraded_message(health: store.SourceHealth) -> str:
-    since = health.warnings_since.strftime("%d.%m.%Y %H:%M UTC") if health.warnings_since else "—"
+def _degraded_message(health: SourceHealth) -> str:
+    since = local_time(health.warnings_since) if health.warnings_since else "—"
     lines = [
         f"⚠️ <b>Источник работает с предупреждениями: {escape(health.name)}</b>",
         f"Причина: {health.consecutive_warning_runs} запусков подряд с предупреждениями "

@@ -8,6 +8,7 @@ from html import escape
 
 from alerts.rules import ScoredMention
 from alerts.spikes import SpikeVerdict
+from monitor.clock import display_timezone
 from monitor.volume import NotablePost
 
 TELEGRAM_LIMIT = 4096
@@ -22,15 +23,19 @@ def negative_alert(mention: ScoredMention, urgent: bool, head: str | None = None
     # Urgent: wide reach, or engagement growing fast (alerts/rules.py is_urgent).
     if head is None:
         head = "🔴 <b>Срочно: заметный негатив</b>" if urgent else "⚠️ <b>Негативное упоминание</b>"
-    when = mention.published_at.strftime("%d.%m.%Y %H:%M UTC") if mention.published_at else "время неизвестно"
-    reach = f"{mention.reach:,}".replace(",", " ")
-    engagement = f"{mention.engagement:,}".replace(",", " ")
+    when = local_time(mention.published_at) if mention.published_at else "время неизвестно"
+    # 0 is what a source without the number gives: say nothing rather than «охват 0».
+    numbers = "".join(
+        f" · {name} {thousands(value)}"
+        for name, value in (("охват", mention.reach), ("реакций", mention.engagement))
+        if value
+    )
     header = "\n".join(
         [
             head,
             f"Бренд: <b>{_short(mention.brand)}</b>",
             f"Источник: {_short(mention.source)}",
-            f"Автор: {_short(mention.author or 'неизвестен')} · охват {reach} · реакций {engagement}",
+            f"Автор: {_short(mention.author or 'неизвестен')}{numbers}",
             f"Время: {when}",
             f"Тональность: {_LABELS_RU.get(mention.label, mention.label)} ({mention.score:.2f})",
         ]
@@ -62,6 +67,18 @@ def highlighted_snippet(text: str, start: int, end: int, width: int = SNIPPET_CH
     return f"{prefix}{escape(before)}<b>{escape(brand)}</b>{escape(after)}{suffix}"
 
 
+def local_time(moment: datetime, form: str = "%d.%m.%Y %H:%M") -> str:
+    """A time as staff read it (BRANDPULSE_TIMEZONE, else Moscow), with its zone: «20.11.2026 12:15 МСК»."""
+    zone = display_timezone()
+    label = "МСК" if str(zone) == "Europe/Moscow" else str(zone)
+    return f"{moment.astimezone(zone):{form}} {label}"
+
+
+def thousands(number: int) -> str:
+    """27 400, as Russian writes it."""
+    return f"{number:,}".replace(",", " ")
+
+
 def _short(value: str, limit: int = 200) -> str:
     return escape(value if len(value) <= limit else value[: limit - 1] + "…")
 
@@ -85,7 +102,7 @@ def spike_alert(
     hour_end = hour_start + timedelta(hours=1)
     lines = [
         _SPIKE_HEADS[metric].format(_short(brand)),
-        f"Час: {hour_start:%d.%m.%Y %H:%M}–{hour_end:%H:%M} UTC",
+        f"Час: {hour_start.astimezone(display_timezone()):%d.%m.%Y %H:%M}–{local_time(hour_end, '%H:%M')}",
         f"{_SPIKE_COUNTS[metric]}: <b>{verdict.count}</b>"
         + (f" (всего за час: {hour_total})" if metric == "negative" else ""),
     ]
@@ -107,7 +124,7 @@ def post_list(posts: Sequence[NotablePost], width: int = POST_SNIPPET_CHARS) -> 
     """Numbered posts: a link named by source and author, reach, sentiment and a short snippet."""
     entries = []
     for n, post in enumerate(posts, 1):
-        reach = f"{post.reach:,}".replace(",", " ")
+        reach = f" · охват {thousands(post.reach)}" if post.reach else ""
         named = f"{post.source} · {post.author or 'автор неизвестен'}"
         link = f'<a href="{escape(post.url[:1000], quote=True)}">{_short(named)}</a>'
         tone = f" · {_LABELS_RU.get(post.label, post.label)}" if post.label else ""
@@ -115,7 +132,7 @@ def post_list(posts: Sequence[NotablePost], width: int = POST_SNIPPET_CHARS) -> 
             tone += f" {post.score:.2f}"
         text = " ".join(post.text.split())
         snippet = text if len(text) <= width else text[: max(width - 1, 0)] + "…"
-        entry = f"{n}. {link} · охват {reach}{tone}"
+        entry = f"{n}. {link}{reach}{tone}"
         if snippet:
             entry += f"\n«{escape(snippet)}»"
         entries.append(entry)

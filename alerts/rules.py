@@ -34,6 +34,8 @@ class ScoredMention:
     engagement: int
     # The brand's own account wrote it (brands[].own_accounts): never alerted on.
     own_post: bool = False
+    # When brandpulse first stored the post; None: now (it is being scored as it is found).
+    collected_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -45,9 +47,10 @@ class AlertDecision:
 
 def decide(mention: ScoredMention, config: Config, now: datetime | None = None) -> list[AlertDecision]:
     """One decision per chat that some rule routes this mention to (a chat hears it once)."""
-    if mention.own_post:
+    now = now or utcnow()
+    if mention.own_post or is_old_news(mention, config.alerts, now):
         return []
-    urgent = is_urgent(mention, config.alerts, now or utcnow())
+    urgent = is_urgent(mention, config.alerts, now)
     decisions: dict[str, AlertDecision] = {}
     for rule in config.alerts.rules:
         if not _rule_matches(rule, mention, config):
@@ -55,6 +58,16 @@ def decide(mention: ScoredMention, config: Config, now: datetime | None = None) 
         for chat_id in rule.chat_ids or config.alerts.telegram.chat_ids:
             decisions.setdefault(str(chat_id), AlertDecision(rule.name, str(chat_id), urgent))
     return list(decisions.values())
+
+
+def is_old_news(mention: ScoredMention, alerts: AlertsConfig, now: datetime) -> bool:
+    """Published more than `alerts.max_post_age` before it was collected: a first crawl reaching
+    weeks back brings history. Judged at collection, not now, so a fresh complaint that spreads days
+    later still alerts; a post of unknown date is never old news."""
+    if not alerts.max_post_age or mention.published_at is None:
+        return False
+    found_at = mention.collected_at or now
+    return found_at - mention.published_at > timedelta(seconds=alerts.max_post_age)
 
 
 def is_urgent(mention: ScoredMention, alerts: AlertsConfig, now: datetime) -> bool:

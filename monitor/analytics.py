@@ -10,24 +10,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import ColumnElement, case, func, literal, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from monitor.clock import timezone_named
 from monitor.db.models import Item, Mention, Sentiment, Source
-from monitor.errors import ConfigError
 from monitor.phrases import PhraseTally, PhraseTrend, brand_filter, compare
-
-DEFAULT_TIMEZONE = "Europe/Moscow"
 
 
 def timezone(name: str | None) -> tzinfo:
     """The time zone weeks are cut in (a Monday starts at 00:00 there); default Europe/Moscow."""
-    try:
-        return ZoneInfo(name or DEFAULT_TIMEZONE)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise ConfigError(f"unknown time zone {name!r}: use an IANA name such as Europe/Moscow") from None
+    return timezone_named(name)
 
 
 @dataclass(frozen=True, order=True)
@@ -105,6 +99,18 @@ class SentimentCounts:
 def mention_time() -> ColumnElement[datetime]:
     """When a mention happened: its publication, or its collection for sources without dates."""
     return func.coalesce(Item.published_at, Item.collected_at)
+
+
+def latest_week_with_mentions(session: Session, tz: tzinfo, until: Week) -> Week | None:
+    """The newest week up to `until` that has any mention: where a page should open, rather than on
+    a current week with nothing in it yet (every brand -100 %, share of voice 0 of 0)."""
+    latest = session.scalar(
+        select(func.max(mention_time()))
+        .select_from(Mention)
+        .join(Item, Mention.item_id == Item.id)
+        .where(mention_time() < until.end(tz))
+    )
+    return None if latest is None else Week.containing(latest, tz)
 
 
 def week_index(moment: ColumnElement[datetime], weeks: Sequence[Week], tz: tzinfo) -> ColumnElement[int]:

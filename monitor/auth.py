@@ -137,22 +137,23 @@ def users_file(configured: str | None) -> Path | None:
 
 def load_users(configured_file: str | None = None) -> dict[str, User]:
     """Every configured user: the users file plus BRANDPULSE_USERS; a name in both is an error."""
-    users: dict[str, User] = {}
     path = users_file(configured_file)
-    if path is not None:
-        try:
-            users = parse_users(path.read_text(encoding="utf-8"), str(path))
-        except FileNotFoundError:
-            raise ConfigError(
-                f"{path}: users file not found (create it with `brandpulse user add`)"
-            ) from None
-        except (OSError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{path}: cannot read the users file: {exc}") from exc
+    users = read_users_file(path) if path is not None else {}
     for name, user in parse_users(os.environ.get(USERS_ENV, ""), USERS_ENV).items():
         if name in users:
             raise ConfigError(f"{USERS_ENV}: user {name!r} is also in {path}")
         users[name] = user
     return users
+
+
+def read_users_file(path: Path) -> dict[str, User]:
+    """The users of one file; a missing or unreadable file is a one-line ConfigError."""
+    try:
+        return parse_users(path.read_text(encoding="utf-8"), str(path))
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: users file not found (create it with `brandpulse user add`)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read the users file: {exc}") from exc
 
 
 def check_user_name(name: str) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import json
 import logging
-import subprocess
 import sys
 import threading
 from dataclasses import asdict
@@ -15,6 +14,7 @@ from typing import Annotated, Any
 
 import typer
 
+from monitor.cli_database import DatabaseOption, chosen_url, open_existing, require_mentions, where
 from monitor.cli_match import match_eval
 from monitor.cli_report import report_app
 from monitor.cli_sentiment import sentiment_app
@@ -304,17 +304,24 @@ def match(
 
 
 @app.command()
-def health(config: ConfigOption = DEFAULT_CONFIG, fmt: FormatOption = Fmt.table) -> None:
-    """Show each source's last success, last error and whether it is silent or failing.
+def health(
+    config: ConfigOption = DEFAULT_CONFIG, fmt: FormatOption = Fmt.table, database: DatabaseOption = None
+) -> None:
+    """Show each source of the database (and each configured one): its state, last success, last
+    error, whether it is silent or failing. A database where no source has run says so on stderr.
 
-    Example: brandpulse health --format json
+    Example: brandpulse health --database sqlite:///data/demo.db --format json
     """
-    from monitor import store
+    from monitor.db.session import session_factory
+    from monitor.source_health import database_source_health
 
-    cfg, sessions = _open(config)
-    with sessions() as session:
-        rows = [asdict(h) for h in store.source_health(session, cfg.sources)]
-    emit(rows, fmt)
+    cfg = load_config(config)
+    url = chosen_url(database, cfg.storage.url)
+    with session_factory(open_existing(url))() as session:
+        report = database_source_health(session, cfg.sources)
+    if not any(h.last_run_at for h in report):
+        typer.echo(f"database {where(url)} is empty: no source has run there yet", err=True)
+    emit([{**asdict(h), "state": h.state} for h in report], fmt)
 
 
 class DigestKind(StrEnum):
@@ -369,14 +376,21 @@ def digest(
         typer.Option(help="daily: yesterday; weekly: the seven days before the digest's weekday."),
     ] = DigestKind.daily,
     dry_run: Annotated[bool, typer.Option(help="Print the digest; queue and send nothing.")] = False,
+    database: DatabaseOption = None,
 ) -> None:
     """Build the latest daily or weekly digest now and send it to its chats (once per period).
+    A database with no mentions is an error, not a digest of nothing.
 
-    Example: brandpulse digest --kind weekly --dry-run
+    Example: brandpulse digest --kind weekly --dry-run --database sqlite:///data/demo.db
     """
     from alerts.digests import digest_command
+    from monitor.db.session import session_factory
 
-    cfg, sessions = _open(config)
+    cfg = load_config(config)
+    url = chosen_url(database, cfg.storage.url)
+    sessions = session_factory(open_existing(url))
+    with sessions() as session:
+        require_mentions(session, url)
     for line in digest_command(cfg, sessions, kind.value, dry_run):
         typer.echo(line)
 
@@ -453,7 +467,10 @@ def dashboard(
         "--client.toolbarMode",
         "viewer",
     ]
-    raise typer.Exit(subprocess.call(command, env=env))
+    from monitor.supervise import run_child
+
+    # Not subprocess.call: a SIGTERM to us must stop Streamlit too, not leave it serving the port.
+    raise typer.Exit(run_child(command, env=env))
 
 
 def _stderr_console() -> Any:

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from monitor.cli_database import DatabaseOption, chosen_url, open_existing, require_mentions
 from monitor.config import load_config
 
 report_app = typer.Typer(help="Write reports to files (trends and response times).", no_args_is_help=True)
@@ -32,16 +33,19 @@ def weekly(
             envvar="BRANDPULSE_TIMEZONE", help="Time zone weeks start in (IANA name). Default: Europe/Moscow."
         ),
     ] = None,
+    database: DatabaseOption = None,
 ) -> None:
     """Write the weekly report: mentions and sentiment per brand, share of voice, week-over-week
     change, top sources and authors, words of negative mentions, response times and the negative
     mentions still waiting for an answer. One self-contained HTML file that opens offline.
 
-    Example: brandpulse report weekly --week 2026-W47 --output report.html
+    A database with no mentions is an error, not a report of nothing.
+
+    Example: brandpulse report weekly --week 2026-W47 --database sqlite:///data/demo.db -o report.html
     """
     from monitor import analytics
     from monitor.clock import utcnow
-    from monitor.db.session import database_url, open_database, session_factory
+    from monitor.db.session import session_factory
     from monitor.report import build_weekly_report, render_html
 
     tz = analytics.timezone(timezone)
@@ -51,9 +55,11 @@ def weekly(
     except ValueError as exc:
         raise typer.BadParameter(str(exc), param_hint="--week") from None
     cfg = load_config(config)
-    engine = open_database(database_url(cfg.storage.url))
+    url = chosen_url(database, cfg.storage.url)
+    engine = open_existing(url)
     try:
         with session_factory(engine)() as session:
+            require_mentions(session, url)
             terms = [term for brand in cfg.brands for term in brand.terms]
             report = build_weekly_report(session, chosen, tz, now, brand_terms=terms)
     finally:

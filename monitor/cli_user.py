@@ -16,6 +16,7 @@ from monitor.auth import (
     hash_password,
     load_users,
     parse_users,
+    read_users_file,
     users_file,
 )
 from monitor.config import load_config
@@ -29,6 +30,14 @@ ConfigOption = Annotated[
     Path,
     typer.Option("--config", "-c", envvar="BRANDPULSE_CONFIG", help="The spiders.yaml to use."),
 ]
+FileOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--file",
+        help="Users file to append to (default: BRANDPULSE_USERS_FILE or dashboard.users_file; "
+        "with neither, the line is printed).",
+    ),
+]
 
 
 def _configured_file(config: Path) -> str | None:
@@ -39,14 +48,7 @@ def _configured_file(config: Path) -> str | None:
 def add(
     name: Annotated[str, typer.Argument(help="Login name: letters, digits, . _ - @")],
     role: Annotated[str, typer.Option(help="staff: every action; viewer: read-only.")] = "staff",
-    file: Annotated[
-        Path | None,
-        typer.Option(
-            "--file",
-            help="Users file to append to (default: BRANDPULSE_USERS_FILE or dashboard.users_file; "
-            "with neither, the line is printed).",
-        ),
-    ] = None,
+    file: FileOption = None,
     replace: Annotated[bool, typer.Option(help="Set a new password or role for an existing user.")] = False,
     config: ConfigOption = Path("spiders.yaml"),
 ) -> None:
@@ -72,10 +74,21 @@ def add(
 
 
 @user_app.command("list")
-def list_users(config: ConfigOption = Path("spiders.yaml")) -> None:
-    """Show the configured users and their roles (never the hashes).
+def list_users(
+    file: Annotated[
+        Path | None,
+        typer.Option(
+            "--file",
+            help="Users file to read (default: BRANDPULSE_USERS_FILE or dashboard.users_file, "
+            "plus BRANDPULSE_USERS).",
+        ),
+    ] = None,
+    config: ConfigOption = Path("spiders.yaml"),
+) -> None:
+    """Show the users and their roles (never the hashes): those of --file, or the configured ones.
 
-    Example: brandpulse user list
+    Example: brandpulse user list --file /etc/brandpulse/users
     """
-    for user in load_users(_configured_file(config)).values():
+    users = read_users_file(file) if file is not None else load_users(_configured_file(config))
+    for user in users.values():
         typer.echo(f"{user.name}\t{user.role}")

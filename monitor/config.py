@@ -386,6 +386,14 @@ class AlertsConfig(StrictModel):
     # its engagement grows at least `urgent_engagement_per_hour` since publication.
     urgent_reach: int = Field(default=10_000, ge=1)
     urgent_engagement_per_hour: float = Field(default=50, gt=0)
+    # A post published longer than this before it was collected (a source's first crawl reaching
+    # weeks back) is stored and scored but not alerted: history, not news to answer. 0 = alert on all.
+    max_post_age: int = Field(default=2 * 24 * 3600, ge=0)
+
+    @field_validator("max_post_age", mode="before")
+    @classmethod
+    def _post_age(cls, value: Any) -> int:
+        return _duration_or_off(value)
 
 
 class SentimentConfig(StrictModel):
@@ -393,7 +401,7 @@ class SentimentConfig(StrictModel):
     # "offline": the fast n-gram model shipped with brandpulse (backfills, no torch);
     # "hybrid": the offline model combined with frozen e5 embeddings;
     # "transformers": a HF model id or local path.
-    engine: Literal["e5", "offline", "hybrid", "transformers"] = "offline"
+    engine: Literal["e5", "offline", "hybrid", "transformers"] = "e5"
     model: str | None = None
     # Raw model label -> ours (negative / neutral / positive), for transformers models.
     labels: dict[str, Literal["negative", "neutral", "positive"]] = {}

@@ -1,5 +1,6 @@
 """Tables as files: CSV and XLSX of what a dashboard page shows (the inbox view, trends, response
-times). Pure: rows in, bytes out, so the download buttons have nothing to test but a click.
+times), times in the zone the pages show. Pure: rows in, bytes out, so the download buttons have
+nothing to test but a click.
 
 Post texts and author names are user input: a cell starting with "=", "+", "-" or "@" would run as a
 formula when the file is opened in Excel or LibreOffice, so such cells are written as plain text.
@@ -13,6 +14,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
+
+from monitor.clock import display_timezone
 
 Cell = str | int | float | bool | datetime | date | None
 
@@ -36,29 +39,38 @@ def _text_cell(value: str) -> str:
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
-def _plain(value: Cell, tz: tzinfo | None) -> Cell:
+def _plain(value: Cell, tz: tzinfo) -> Cell:
     """Spreadsheets know no time zones: datetimes become naive local times."""
     if isinstance(value, datetime):
-        return (value.astimezone(tz) if tz else value).replace(tzinfo=None)
+        return value.astimezone(tz).replace(tzinfo=None)
     return value
 
 
-def to_csv(table: Table, tz: tzinfo | None = None) -> bytes:
-    """UTF-8 with a byte-order mark: without it Excel opens Cyrillic as mojibake."""
+def to_csv(table: Table, tz: tzinfo | None = None, *, excel: bool = True) -> bytes:
+    """The table as CSV, times in `tz` (default: the zone the pages show, BRANDPULSE_TIMEZONE or Moscow).
+
+    For Excel (the default, what the download buttons give): UTF-8 with a byte-order mark (without it
+    Excel opens Cyrillic as mojibake), ";" between cells and a decimal comma, as Russian Excel expects
+    of a file opened with a double click; with "," and "13.5" it shows one column, or a date.
+    `excel=False`: plain UTF-8, "," and decimal points, for programs.
+    """
+    zone = tz or display_timezone()
     out = io.StringIO()
-    writer = csv.writer(out)
+    writer = csv.writer(out, delimiter=";" if excel else ",")
     writer.writerow(table.columns)
     for row in table.rows:
-        cells = (_plain(value, tz) for value in row)
-        writer.writerow(
-            _text_cell(value)
-            if isinstance(value, str)
-            else value.isoformat(sep=" ", timespec="minutes")
-            if isinstance(value, datetime)
-            else value
-            for value in cells
-        )
-    return out.getvalue().encode("utf-8-sig")
+        writer.writerow(_csv_cell(_plain(value, zone), excel) for value in row)
+    return out.getvalue().encode("utf-8-sig" if excel else "utf-8")
+
+
+def _csv_cell(value: Cell, excel: bool) -> Cell:
+    if isinstance(value, str):
+        return _text_cell(value)
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="minutes")
+    if isinstance(value, float) and excel:
+        return repr(value).replace(".", ",")
+    return value
 
 
 def _sheet_name(title: str, taken: set[str]) -> str:
@@ -72,7 +84,8 @@ def _sheet_name(title: str, taken: set[str]) -> str:
 
 
 def to_xlsx(tables: Sequence[Table], tz: tzinfo | None = None) -> bytes:
-    """One sheet per table, header row bold and frozen."""
+    """One sheet per table, header row bold and frozen; times in `tz` (default: the pages' zone)."""
+    zone = tz or display_timezone()
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -87,7 +100,7 @@ def to_xlsx(tables: Sequence[Table], tz: tzinfo | None = None) -> bytes:
         sheet.freeze_panes = "A2"
         for row in table.rows:
             # Control characters XML cannot hold are dropped (openpyxl refuses them).
-            sheet.append([_ILLEGAL_XML.sub("", v) if isinstance(v, str) else _plain(v, tz) for v in row])
+            sheet.append([_ILLEGAL_XML.sub("", v) if isinstance(v, str) else _plain(v, zone) for v in row])
             for cell in sheet[sheet.max_row]:
                 if isinstance(cell.value, str):
                     cell.data_type = "s"  # openpyxl stores "=..." as a formula: force plain text

@@ -384,4 +384,5 @@ def scored_mention(mention: Mention, item: Item, source: Source, label: str, sco
         reach=item.reach,
         engagement=item.engagement,
         own_post=mention.own_post,
+        collected_at=item.collected_at,
     )

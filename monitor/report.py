@@ -14,14 +14,21 @@ from sqlalchemy.orm import Session
 
 from monitor.analytics import Trends, Week, trends, weeks_ending
 from monitor.export import Cell, Table
-from monitor.response_times import Conversation, ResponseReport, response_report, unanswered_negative
+from monitor.response_times import (
+    WAITING_DAYS,
+    Conversation,
+    ResponseReport,
+    response_report,
+    waiting_for_answer,
+)
+from monitor.ui.i18n import decimal_text, duration_text
+from monitor.ui.render import duration
 from monitor.ui.tables import (
     change_table,
     ranked_table,
     response_tables,
     topics_tables,
     voice_table,
-    waiting_table,
 )
 
 WEEKS_OF_HISTORY = 8
@@ -52,11 +59,14 @@ class WeeklyReport:
     response_history: ResponseReport  # the weeks up to `week`
     response_week: ResponseReport  # `week` only, by source and manager
     waiting: list[Conversation]
+    # Negative conversations of the last WAITING_DAYS, answered or not: none at all is not "all answered".
+    recent_negative: int
 
 
 def build_weekly_report(
     session: Session, week: Week, tz: tzinfo, now: datetime, brand_terms: Iterable[str] = ()
 ) -> WeeklyReport:
+    waiting = waiting_for_answer(session, now)
     return WeeklyReport(
         week=week,
         tz=tz,
@@ -64,7 +74,8 @@ def build_weekly_report(
         trends=trends(session, week, tz, weeks=WEEKS_OF_HISTORY, brand_terms=brand_terms),
         response_history=response_report(session, weeks_ending(week, WEEKS_OF_HISTORY), tz, now),
         response_week=response_report(session, [week], tz, now),
-        waiting=unanswered_negative(session, now),
+        waiting=waiting.unanswered,
+        recent_negative=waiting.negative,
     )
 
 
@@ -143,7 +154,7 @@ def _voice_bars(data: Trends) -> str:
 
 
 def _hours(value: float | None) -> str:
-    return "—" if value is None else f"{value:.1f} ч"
+    return "—" if value is None else f"{decimal_text(value, 1, 'ru')} ч"
 
 
 def _percent(value: float | None) -> str:
@@ -175,14 +186,20 @@ def _figures(report: WeeklyReport) -> str:
 
 
 def _waiting(report: WeeklyReport) -> str:
+    if not report.recent_negative:
+        return f"<p>Негативных упоминаний за {WAITING_DAYS} дней нет.</p>"
     if not report.waiting:
-        return "<p>Все негативные упоминания за 30 дней получили ответ в течение часа.</p>"
-    table = waiting_table(report.waiting, report.generated_at)
+        return (
+            f"<p>Негатива без ответа дольше часа нет (негативных упоминаний за {WAITING_DAYS} дней: "
+            f"{report.recent_negative}).</p>"
+        )
     items = []
-    for conv, row in zip(report.waiting[:SHOWN_WAITING], table.rows, strict=False):
+    for conv in report.waiting[:SHOWN_WAITING]:
         text = conv.text if len(conv.text) <= 400 else conv.text[:400] + "…"
+        # As the dashboard says it: «13 д 13 ч», not «325.0 ч».
+        waited = duration_text(*duration(report.generated_at - conv.published_at), "ru")
         items.append(
-            f'<div class="waiting"><b>ждёт {_e(row[5])} ч</b> · {_e(conv.brand)} · {_e(conv.source)} · '
+            f'<div class="waiting"><b>ждёт {_e(waited)}</b> · {_e(conv.brand)} · {_e(conv.source)} · '
             f"{_e(conv.author or 'автор неизвестен')} · "
             f"{_e(conv.published_at.astimezone(report.tz).strftime('%d.%m.%Y %H:%M'))}"
             f'<br>{_e(text)}<br><span class="muted">{_e(conv.url)}</span></div>'

@@ -235,13 +235,33 @@ def response_report(session: Session, weeks: Sequence[Week], tz: tzinfo, now: da
     )
 
 
+# Negative conversations this recent still count as waiting for an answer (the response page, the
+# weekly report and the digests agree on it).
+WAITING_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """The negative conversations of the last days, and those nobody has answered yet."""
+
+    negative: int
+    unanswered: list[Conversation]  # oldest first
+
+
+def waiting_for_answer(
+    session: Session, now: datetime, older_than: timedelta = HOUR, days: int = WAITING_DAYS
+) -> Waiting:
+    """Negative conversations of the last `days`, and those of them nobody has answered for over
+    `older_than`: the ones to answer right now. With `negative` the caller can tell "all answered"
+    from "nothing negative to answer"."""
+    negative = [c for c in conversations(session, now - timedelta(days=days), now) if c.negative]
+    unanswered = [c for c in negative if c.first_response_at is None and now - c.published_at > older_than]
+    return Waiting(len(negative), unanswered)
+
+
 def unanswered_negative(
-    session: Session, now: datetime, older_than: timedelta = HOUR, days: int = 30, limit: int = 100
+    session: Session, now: datetime, older_than: timedelta = HOUR, days: int = WAITING_DAYS, limit: int = 100
 ) -> list[Conversation]:
     """Negative conversations of the last `days` nobody has answered for over `older_than`, oldest
     first: the ones to answer right now."""
-    convs = conversations(session, now - timedelta(days=days), now)
-    waiting = [
-        c for c in convs if c.negative and c.first_response_at is None and now - c.published_at > older_than
-    ]
-    return waiting[:limit]
+    return waiting_for_answer(session, now, older_than, days).unanswered[:limit]

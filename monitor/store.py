@@ -1,4 +1,5 @@
-"""Storing what crawlers bring: items upserted and grouped with their copies, cursors, source health.
+"""Storing what crawlers bring: items upserted and grouped with their copies, cursors, each source's
+runs (judged in monitor/source_health.py).
 
 Transactions: nothing here commits. The caller owns the transaction, so a batch's items, its
 cursor and the source's health land together or not at all:
@@ -12,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session
 from crawlers.base import Batch, Cursor
 from monitor import dedup
 from monitor.clock import utcnow
-from monitor.config import SourceConfig
 from monitor.db.models import Item, ItemGroup, Source
 from monitor.errors import StorageError
 from monitor.items import RawItem
@@ -35,13 +34,6 @@ MAX_TEXT_CHARS = 100_000
 GROUP_WINDOW = timedelta(days=7)
 # ...and compares at most this many band-sharing candidates, newest first.
 MAX_GROUP_CANDIDATES = 200
-# A source is silent after this many of its intervals without a successful crawl...
-SILENT_AFTER_INTERVALS = 3
-# ...and failing after this many failed crawls in a row...
-FAILING_AFTER_FAILURES = 3
-# ...and degraded after this many successful crawls in a row with warnings (a changed layout that
-# finds no items, communities refusing access): the crawl "works" but brings less than it should.
-DEGRADED_AFTER_WARNING_RUNS = 3
 # The first few warnings of a crawl are kept on the source; the rest are counted.
 MAX_WARNINGS_KEPT = 5
 MAX_ERROR_CHARS = 4_000
@@ -60,32 +52,6 @@ class SaveResult:
     grouped: int = 0
     # Items not stored because their text was empty.
     skipped: int = 0
-
-
-@dataclass(frozen=True)
-class SourceHealth:
-    name: str
-    type: str
-    enabled: bool
-    interval: int
-    last_run_at: datetime | None
-    last_success_at: datetime | None
-    last_error: str | None
-    last_error_at: datetime | None
-    last_items_count: int | None
-    consecutive_failures: int
-    # Enabled, yet no successful crawl for SILENT_AFTER_INTERVALS intervals (or ever, since added).
-    silent: bool
-    # At least FAILING_AFTER_FAILURES failed crawls in a row.
-    failing: bool
-    # The warnings of the last successful crawl that had any, one per line, and when.
-    last_warning: str | None = None
-    last_warning_at: datetime | None = None
-    # Successful crawls in a row with warnings, and when the first of them ran (None: last was clean).
-    consecutive_warning_runs: int = 0
-    warnings_since: datetime | None = None
-    # At least DEGRADED_AFTER_WARNING_RUNS successful crawls in a row with warnings.
-    degraded: bool = False
 
 
 def ensure_source(session: Session, name: str, type: str, now: datetime | None = None) -> Source:
@@ -220,49 +186,6 @@ def record_failure(
     source.last_run_at = now
     source.consecutive_failures = (source.consecutive_failures or 0) + 1
     session.flush()
-
-
-def source_health(
-    session: Session, sources_config: Iterable[SourceConfig], now: datetime | None = None
-) -> list[SourceHealth]:
-    """Health of each configured source, in config order, with silent/failing/degraded flags."""
-    now = now or utcnow()
-    configs = list(sources_config)
-    rows = {
-        source.name: source
-        for source in session.scalars(select(Source).where(Source.name.in_([c.name for c in configs])))
-    }
-    report = []
-    for config in configs:
-        row = rows.get(config.name)
-        failures = (row.consecutive_failures or 0) if row else 0
-        warning_runs = (row.consecutive_warning_runs or 0) if row else 0
-        silent = False
-        if row is not None and config.enabled:
-            quiet_since = row.last_success_at or row.created_at
-            silent = now - quiet_since > timedelta(seconds=SILENT_AFTER_INTERVALS * config.interval)
-        report.append(
-            SourceHealth(
-                name=config.name,
-                type=config.type,
-                enabled=config.enabled,
-                interval=config.interval,
-                last_run_at=row.last_run_at if row else None,
-                last_success_at=row.last_success_at if row else None,
-                last_error=row.last_error if row else None,
-                last_error_at=row.last_error_at if row else None,
-                last_items_count=row.last_items_count if row else None,
-                consecutive_failures=failures,
-                silent=silent,
-                failing=failures >= FAILING_AFTER_FAILURES,
-                last_warning=row.last_warning if row else None,
-                last_warning_at=row.last_warning_at if row else None,
-                consecutive_warning_runs=warning_runs,
-                warnings_since=row.warnings_since if row else None,
-                degraded=warning_runs >= DEGRADED_AFTER_WARNING_RUNS,
-            )
-        )
-    return report
 
 
 @dataclass

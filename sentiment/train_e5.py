@@ -366,6 +366,7 @@ class Trainer:
                 if (number + 1) % s.checkpoint_every == 0 or stopping:
                     self.checkpoint()
                 if stopping:
+                    self._write_history()
                     self.log(f"stopped at epoch {epoch + 1}, batch {number + 1}; run again to go on")
                     return self.state
             held = self.evaluate_held_out()
@@ -383,8 +384,11 @@ class Trainer:
             self.state["epoch"], self.state["batch"] = epoch + 1, 0
             self.checkpoint()
             self.log(f"epoch {epoch + 1} done: held-out {json.dumps(held)} (best {self.state['best']})")
-        (self.output / "history.json").write_text(json.dumps(self.state["history"], indent=2) + "\n")
+        self._write_history()
         return self.state
+
+    def _write_history(self) -> None:
+        (self.output / "history.json").write_text(json.dumps(self.state["history"], indent=2) + "\n")
 
 
 # ------------------------------------------------------------------------------------------ export
@@ -408,6 +412,7 @@ def export(
     int8: bool,
     log: Callable[[str], None],
     score_dev: bool = True,
+    mix_with_offline: bool = True,
 ) -> dict[str, Any]:
     """The artifact from `best.pt`, with its dev-set scores (read back through the engine) in metadata."""
     from sentiment.e5_engine import E5BrandEngine
@@ -420,9 +425,11 @@ def export(
         "trained_on": [
             "sentirueval2015 banks_train, telecoms_train (latest 10% by date held out for early stopping)"
         ],
+        "commercial_use": "rusentiment" not in settings.get("extras", ""),
         "max_length": settings["max_length"],
         "epoch": saved["epoch"],
         "settings": settings,
+        "mix_with_offline": mix_with_offline,
         "history": json.loads((output / "history.json").read_text())
         if (output / "history.json").is_file()
         else [],
@@ -437,6 +444,10 @@ def export(
     seconds = time.perf_counter() - started
     result = scores(dev, [LABELS[i] for i in probabilities.argmax(1)])
     metadata["dev"] = result
+    if engine.offline is not None:
+        engine.offline = None  # the fine-tuned model alone, for the model card
+        alone = engine.predict_proba(dev.texts, brand=dev.brands)
+        metadata["dev_without_offline"] = scores(dev, [LABELS[i] for i in alone.argmax(1)])
     save_artifact(model, output / VOCABULARY, artifact, metadata, int8=int8)
     log(f"dev {json.dumps(result)}; {len(dev.texts) / seconds:.0f} texts/s")
     return result

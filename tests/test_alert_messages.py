@@ -69,3 +69,20 @@ def test_message_fits_telegram_limit_even_when_all_text_needs_escaping():
 
 def test_urgent_alert_is_marked():
     assert "Срочно" in negative_alert(mention("ВкусМаркете хамят", reach=50_000), urgent=True)
+
+
+def test_alert_time_is_the_time_staff_read_not_utc(monkeypatch):
+    monkeypatch.delenv("BRANDPULSE_TIMEZONE", raising=False)
+    assert "Время: 20.11.2026 12:15 МСК" in negative_alert(mention("ВкусМаркете хамят"), urgent=False)
+    monkeypatch.setenv("BRANDPULSE_TIMEZONE", "Asia/Yekaterinburg")
+    text = negative_alert(mention("ВкусМаркете хамят"), urgent=False)
+    assert "Время: 20.11.2026 14:15 Asia/Yekaterinburg" in text
+
+
+def test_unknown_reach_and_reactions_are_left_out_rather_than_zero():
+    text = negative_alert(mention("ВкусМаркете хамят", reach=0, engagement=0), urgent=False)
+    assert "охват" not in text and "реакций" not in text
+    assert "Автор: Ирина К.\n" in text
+    assert "охват 27 400 · реакций 14" in negative_alert(
+        mention("ВкусМаркете хамят", reach=27_400), urgent=False
+    )

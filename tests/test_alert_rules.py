@@ -134,3 +134,28 @@ def test_engagement_rate_for_urgency_comes_from_the_config():
 
 def test_reach_for_urgency_comes_from_the_config():
     assert urgent(scored(reach=500), with_alerts(urgent_reach=500))
+
+
+def test_a_post_weeks_old_when_first_collected_is_not_alerted():
+    old = scored(published_at=NOW - timedelta(days=14), collected_at=NOW)
+    assert decide(old, CONFIG, NOW) == []
+
+
+def test_a_post_collected_while_fresh_still_alerts_when_it_spreads_days_later():
+    spreading = scored(
+        published_at=NOW - timedelta(days=3), collected_at=NOW - timedelta(days=3, minutes=-30)
+    )
+    assert {d.chat_id for d in decide(spreading, CONFIG, NOW)} == {"-100"}
+
+
+def test_without_a_collection_time_the_age_counts_until_now():
+    assert decide(scored(published_at=NOW - timedelta(days=3)), CONFIG, NOW) == []
+    assert decide(scored(published_at=NOW - timedelta(days=1)), CONFIG, NOW) != []
+
+
+def test_post_age_limit_comes_from_the_config_and_can_be_turned_off():
+    week_old = scored(published_at=NOW - timedelta(days=7), collected_at=NOW)
+    assert decide(week_old, with_alerts(max_post_age=0), NOW) != []
+    config = parse_config("brands:\n  - name: ВкусМаркет\nalerts:\n  max_post_age: 12h\n")
+    assert config.alerts.max_post_age == 12 * 3600
+    assert parse_config("brands:\n  - name: X\nalerts:\n  max_post_age: off\n").alerts.max_post_age == 0

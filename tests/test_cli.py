@@ -11,7 +11,10 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from crawlers.base import Batch
+from monitor import store
 from monitor.cli import app
+from monitor.db.session import open_database, session_factory
 from monitor.local_server import LocalServer
 
 FIXTURES = Path(__file__).parent / "fixtures" / "pipeline"
@@ -154,3 +157,32 @@ def test_health_lists_sources_after_a_crawl(config_file):
     assert result.exit_code == 0, result.output
     health = json.loads(result.output.strip().splitlines()[-1])
     assert health["name"] == "city-forum" and health["failing"] is False
+
+
+def test_health_reads_the_database_given_with_its_own_sources(config_file, tmp_path):
+    other = tmp_path / "other.db"
+    with session_factory(open_database(f"sqlite:///{other}")).begin() as session:
+        store.save_batch(session, "demo-vk", "vk", Batch(items=[], cursor={}))
+    command = ["health", "--config", str(config_file), "--format", "json", "--database", f"sqlite:///{other}"]
+    result = runner.invoke(app, command)
+    assert result.exit_code == 0, result.output
+    rows = {row["name"]: row for row in map(json.loads, result.stdout.strip().splitlines())}
+    assert (rows["demo-vk"]["state"], rows["demo-vk"]["configured"]) == ("ok", False)
+    assert rows["city-forum"]["state"] == "never_ran"
+    assert not (tmp_path / "bp.db").exists()
+
+
+def test_health_of_a_database_that_is_not_there_is_one_line_error_and_creates_none(config_file, tmp_path):
+    result = brandpulse("health", "--config", str(config_file))
+    assert result.returncode == 1
+    assert result.stderr.startswith(f"Error: no database at {tmp_path / 'bp.db'}: nothing has been collected")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "bp.db").exists()
+
+
+def test_health_of_a_database_where_nothing_ran_says_it_is_empty(config_file, tmp_path):
+    runner.invoke(app, ["init", "--config", str(config_file)])
+    result = runner.invoke(app, ["health", "--config", str(config_file), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    assert f"database {tmp_path / 'bp.db'} is empty: no source has run there yet" in result.stderr
+    assert json.loads(result.stdout)["state"] == "never_ran"

@@ -6,10 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from monitor.auth import load_users, verify_password
 from monitor.cli import app
+from monitor.cli_user import user_app
 from tests.support.dashboard import CONFIG
 
 runner = CliRunner()
@@ -81,3 +83,27 @@ def test_dashboard_without_users_refuses_a_public_address(tmp_path):
     assert result.stderr.startswith(
         "Error: no dashboard users, so it may listen on 127.0.0.1 only, not 0.0.0.0"
     )
+
+
+def test_user_list_reads_the_file_given(tmp_path, monkeypatch):
+    users = tmp_path / "users.txt"
+    runner.invoke(app, ["user", "add", "olga", "--file", str(users)], input="s3cret-pass\ns3cret-pass\n")
+    # Another file in force: --file still wins, as it does for `user add`.
+    monkeypatch.setenv("BRANDPULSE_USERS_FILE", str(tmp_path / "other.txt"))
+    result = runner.invoke(app, ["user", "list", "--file", str(users)])
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "olga\tstaff\n"
+
+
+def test_user_list_of_a_missing_file_is_one_line_error(tmp_path):
+    result = runner.invoke(app, ["user", "list", "--file", str(tmp_path / "none.txt")])
+    assert result.exit_code == 1
+    assert (
+        str(result.exception)
+        == f"{tmp_path / 'none.txt'}: users file not found (create it with `brandpulse user add`)"
+    )
+
+
+@pytest.mark.parametrize("command", [c.name for c in user_app.registered_commands])
+def test_every_user_command_takes_a_users_file(command):
+    assert "--file" in runner.invoke(app, ["user", command, "--help"]).output

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from monitor.auth import Actor
-from monitor.db.models import Sentiment, Workflow
+from monitor.db.models import Mention, Sentiment, Workflow
 from monitor.ui.render import safe_link, safe_text
 from tests.support.dashboard import log_in, new_app, shown_text
 from tests.support.seed import Post, seed
@@ -21,6 +21,18 @@ def test_inbox_lists_our_mentions_with_text_escaped(dashboard_db, with_users):
     assert "свежий хлеб" in shown
     # Competitors are not in the default brand filter.
     assert "новый магазин" not in shown
+
+
+def test_inbox_speaks_russian_numbers_and_hides_unknown_reach(dashboard_db, with_users):
+    sessions, ids = dashboard_db
+    with sessions.begin() as session:
+        session.get(Mention, ids[1]).item.author_reach = 27_400
+    app = log_in(new_app(), "olga")
+    shown = shown_text(app)
+    assert "Показано 2 упоминания, новые сверху" in shown
+    assert "охват 27 400" in shown and "охват 0" not in shown
+    app.text_input(key="f_search").input("хлеб").run()
+    assert "Показано 1 упоминание, новые сверху" in shown_text(app)
 
 
 def test_filtering_by_search_text_narrows_the_inbox(dashboard_db, with_users):
@@ -68,6 +80,16 @@ def test_note_is_saved_and_shown_escaped(dashboard_db, with_users):
     with sessions() as session:
         assert session.get(Workflow, ids[0]).note == "перезвонить <b>завтра</b>"
     assert "перезвонить &lt;b&gt;завтра&lt;/b&gt;" in shown_text(app)
+
+
+def test_note_is_saved_when_its_box_is_applied_without_the_button(dashboard_db, with_users):
+    # Ctrl+Enter in the box, or leaving it by closing the popover: the text must not be lost.
+    sessions, ids = dashboard_db
+    app = log_in(new_app(), "olga")
+    note = next(area for area in app.text_area if area.key.startswith(f"note-{ids[0]}-"))
+    note.input("клиент ждёт звонка").run()
+    with sessions() as session:
+        assert session.get(Workflow, ids[0]).note == "клиент ждёт звонка"
 
 
 def test_sentiment_correction_is_stored_as_a_staff_override(dashboard_db, with_users):

@@ -10,7 +10,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from monitor.db.session import open_database, session_factory
-from tests.support.seed import seed
+from tests.support.seed import Post, seed
 from tests.test_response_times import RESPONSE_POSTS
 from tests.test_trends import TREND_POSTS
 
@@ -46,6 +46,17 @@ def trends_script() -> None:
     trends_page.render(sessions, now=datetime(2026, 11, 22, 12, tzinfo=UTC))
 
 
+def trends_script_two_weeks_later() -> None:
+    import os
+    from datetime import UTC, datetime
+
+    from monitor.db.session import open_database, session_factory
+    from monitor.ui import trends_page
+
+    sessions = session_factory(open_database(os.environ["DATABASE_URL"]))
+    trends_page.render(sessions, now=datetime(2026, 12, 2, 12, tzinfo=UTC))  # 2026-W49, nothing in it
+
+
 def response_script() -> None:
     import os
     from datetime import UTC, datetime
@@ -73,6 +84,15 @@ def test_trends_page_shows_the_current_week(database):
     assert len(app.get("vega_lite_chart")) == 3  # volume, sentiment, share of voice
 
 
+def test_trends_page_opens_on_the_newest_week_with_mentions_not_an_empty_one(database):
+    app = AppTest.from_function(trends_script_two_weeks_later, default_timeout=60).run()
+    assert not app.exception
+    assert app.selectbox[0].value.number == 47
+    # Weeks read as dates.
+    assert app.selectbox[0].format_func(app.selectbox[0].value) == "16.11–22.11.2026 (неделя 47)"
+    assert [label for label in app.selectbox[0].options][:1] == ["30.11–06.12.2026 (неделя 49)"]
+
+
 def test_trends_page_follows_the_chosen_week(database):
     app = AppTest.from_function(trends_script, default_timeout=60).run()
     app.selectbox[0].select_index(1).run()  # one week back: 2026-W46
@@ -87,7 +107,20 @@ def test_response_page_highlights_unanswered_negative_first(database):
     assert app.error[0].value.startswith("Ждут ответа:")
     shown = " ".join(m.value for m in app.markdown)
     assert "F: &lt;b&gt;никто не ответил&lt;/b&gt;" in shown and "<b>никто" not in shown
-    assert app.metric[0].value == "2.0 ч"  # median to first response in 2026-W47
+    assert app.metric[0].value == "2,0 ч"  # median to first response in 2026-W47, decimal comma
+
+
+def test_response_page_without_negative_mentions_does_not_call_them_all_answered(tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'calm.db'}"
+    engine = open_database(url)
+    with session_factory(engine).begin() as session:
+        seed(session, [Post("ВкусМаркет молодцы", "ВкусМаркет", "positive")])
+    engine.dispose()
+    monkeypatch.setenv("DATABASE_URL", url)
+    app = AppTest.from_function(response_script, default_timeout=60).run()
+    assert not app.exception
+    assert "Негативных упоминаний за 30 дней нет." in [box.value for box in app.info]
+    assert not app.success
 
 
 def test_response_page_tables_per_week_source_and_manager(database):

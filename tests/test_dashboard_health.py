@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from crawlers.base import Batch
 from monitor import store
 from monitor.clock import utcnow
 from monitor.db.models import OutboxMessage
@@ -56,7 +57,7 @@ def test_health_shows_the_alert_backlog_per_chat(dashboard_db, with_users):
 
 def test_health_names_the_configured_and_the_scoring_model(dashboard_db, with_users):
     app = open_health(log_in(new_app(), "olga"))
-    assert "движок `offline`, модель встроенная" in " ".join(m.value for m in app.markdown)
+    assert "движок `e5`, модель встроенная" in " ".join(m.value for m in app.markdown)
     models = app.dataframe[-1].value
     assert list(models["модель"]) == ["test"] and list(models["оценено упоминаний"]) == [3]
 
@@ -64,3 +65,29 @@ def test_health_names_the_configured_and_the_scoring_model(dashboard_db, with_us
 def test_health_with_every_alert_delivered_says_so(dashboard_db, with_users):
     app = open_health(log_in(new_app(), "olga"))
     assert "Все оповещения доставлены." in [s.value for s in app.success]
+
+
+def test_health_lists_the_sources_of_the_database_it_shows(dashboard_db, with_users, tmp_path, monkeypatch):
+    sessions, _ = dashboard_db
+    # The config at hand switches vk off and knows nothing of demo-vk: the database ran both.
+    config = tmp_path / "other.yaml"
+    config.write_text(
+        "brands:\n  - name: ВкусМаркет\nsources:\n"
+        '  - {name: vk, type: rss, urls: ["http://127.0.0.1:9/vk"], enabled: false}\n'
+        '  - {name: lenta, type: rss, urls: ["http://127.0.0.1:9/lenta"]}\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("BRANDPULSE_CONFIG", str(config))
+    with sessions.begin() as session:
+        for name in ("vk", "demo-vk"):
+            store.save_batch(session, name, "vk", Batch(items=[], cursor={}))
+            store.note_run(session, name, "vk", 17, [])
+    app = open_health(log_in(new_app(), "masha"))
+    sources = app.dataframe[0].value.set_index("источник")
+    assert sources.loc["vk", "состояние"] == "🟢 работает" and sources.loc["vk", "элементов за запуск"] == 17
+    assert sources.loc["vk", "в настройках"] == "выключен"
+    assert sources.loc["demo-vk", "состояние"] == "🟢 работает"
+    assert sources.loc["demo-vk", "в настройках"] == "нет"
+    # Configured here, never run against this database.
+    assert sources.loc["lenta", "состояние"] == "⚪ ещё не запускался"
+    assert not app.error

@@ -15,7 +15,7 @@ from monitor.analytics import NegativeTopics
 from monitor.export import Table, to_xlsx
 from monitor.queries import InboxRow
 from monitor.response_times import ResponseReport, summarize
-from monitor.ui.i18n import MESSAGES, duration_text, translate
+from monitor.ui.i18n import MESSAGES, counted, decimal_text, duration_text, number_text, translate
 from monitor.ui.tables import (
     authors_table,
     change_table,
@@ -69,6 +69,26 @@ def test_a_page_has_no_russian_text_of_its_own(module):
 def test_an_unknown_key_shows_as_itself_and_placeholders_are_filled():
     assert translate("no.such_key", "en") == "no.such_key"
     assert translate("inbox.copies", "en", count=3) == "copies: 3"
+
+
+def test_counted_nouns_agree_with_their_number():
+    said = [counted(n, "mention", "ru") for n in (1, 3, 5, 11, 21, 22, 112, 1001)]
+    assert said == [
+        "1 упоминание",
+        "3 упоминания",
+        "5 упоминаний",
+        "11 упоминаний",
+        "21 упоминание",
+        "22 упоминания",
+        "112 упоминаний",
+        "1 001 упоминание",
+    ]
+    assert [counted(n, "mention", "en") for n in (1, 2)] == ["1 mention", "2 mentions"]
+
+
+def test_numbers_are_written_the_russian_way_in_russian():
+    assert (number_text(27_400, "ru"), number_text(27_400, "en")) == ("27 400", "27,400")
+    assert (decimal_text(683.84, 1, "ru"), decimal_text(683.84, 1, "en")) == ("683,8", "683.8")
 
 
 def test_durations_show_the_two_largest_units():

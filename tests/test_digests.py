@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -18,6 +19,7 @@ from alerts.digests import (
 from monitor.cli import app
 from monitor.config import DigestConfig, parse_config
 from monitor.db.models import OutboxMessage
+from monitor.db.session import open_database, session_factory
 from tests.support.fake_telegram import sender_for
 from tests.support.history import History
 
@@ -121,19 +123,46 @@ def test_digest_counts_shares_and_response_times(sessions):
     assert "• Магнит (конкурент): 4 — 25% / 75% / 0%" in text
     assert "<b>Доля голоса:</b> ВкусМаркет 60% · Магнит 40%" in text
     assert "Медиана от публикации до ответа: 1 ч 30 мин (отвечено 3 из 6)" in text
-    assert "Негатив без ответа: 2" in text
+
+
+def test_digest_counts_every_negative_still_waiting_not_only_the_periods(sessions):
+    with sessions.begin() as session:
+        seed_day(History(session))
+        session.flush()
+        text = digest_message(gather_digest(session, latest_period(DAILY, NOW), NOW))
+    # Two began on the day; the day before's and this morning's wait too.
+    assert "Негатив без ответа сейчас: 4 (из них за период: 2)" in text
+
+
+@sqlite_only
+def test_digest_of_a_quiet_day_still_counts_what_waits_from_before(sessions):
+    with sessions.begin() as session:
+        history = History(session)
+        for days_ago in (3, 10, 20):
+            history.mention("ВкусМаркет", NOW - timedelta(days=days_ago), "negative", text=f"{days_ago} дней")
+        history.mention("ВкусМаркет", NOW - timedelta(days=40), "negative", text="Давнее")
+        session.flush()
+        text = digest_message(gather_digest(session, latest_period(DAILY, NOW), NOW))
+    assert "Упоминаний за период нет." in text
+    assert "Негатив без ответа сейчас: 3 (из них за период: 0)" in text
+    assert "3 дней" in text and "Давнее" not in text
+    assert "охват 0" not in text  # reach unknown: not said
 
 
 def test_digest_lists_the_worst_unanswered_negatives_with_links(sessions):
     with sessions.begin() as session:
         seed_day(History(session))
         session.flush()
-        digest = gather_digest(session, latest_period(DAILY, NOW))
+        digest = gather_digest(session, latest_period(DAILY, NOW), NOW)
         text = digest_message(digest)
-    assert [post.text for post in digest.worst_unanswered] == ["Грубый кассир", "Очередь на час"]
+    assert [post.text for post in digest.worst_unanswered] == [
+        "Вчерашнее",
+        "Сегодняшнее",
+        "Грубый кассир",
+        "Очередь на час",
+    ]
     worst = text.split("<b>Худшие без ответа</b>")[1]
-    assert '1. <a href="https://forum.example.ru/t/1">forum · Автор 1</a> · охват 20 000' in worst
-    assert "Вчерашнее" not in text and "Сегодняшнее" not in text
+    assert '3. <a href="https://forum.example.ru/t/1">forum · Автор 1</a> · охват 20 000' in worst
 
 
 @sqlite_only
@@ -222,9 +251,42 @@ def test_digest_command_dry_run_prints_plain_text_and_queues_nothing(sessions):
         assert digest_rows(session) == []
 
 
-def test_cli_digest_dry_run(tmp_path):
+def seeded_database(tmp_path) -> str:
+    url = f"sqlite:///{tmp_path / 'seeded.db'}"
+    engine = open_database(url)
+    with session_factory(engine).begin() as session:
+        seed_day(History(session))
+    engine.dispose()
+    return url
+
+
+def cli_config(tmp_path) -> Path:
     config = tmp_path / "spiders.yaml"
-    config.write_text(CONFIG_YAML + f"storage:\n  url: sqlite:///{tmp_path / 'bp.db'}\n", encoding="utf-8")
-    result = CliRunner().invoke(app, ["digest", "--config", str(config), "--kind", "weekly", "--dry-run"])
+    config.write_text(
+        CONFIG_YAML + f"storage:\n  url: sqlite:///{tmp_path / 'configured.db'}\n", encoding="utf-8"
+    )
+    return config
+
+
+def test_cli_digest_dry_run_reads_the_database_given(tmp_path):
+    command = ["digest", "--config", str(cli_config(tmp_path)), "--kind", "weekly", "--dry-run"]
+    result = CliRunner().invoke(app, [*command, "--database", seeded_database(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert "Сводка за неделю" in result.output and "Упоминаний за период нет." in result.output
+    assert "Сводка за неделю" in result.output and "Негатив без ответа сейчас:" in result.output
+    assert not (tmp_path / "configured.db").exists()
+
+
+def test_cli_digest_of_a_database_that_is_not_there_says_so_and_creates_none(tmp_path):
+    result = CliRunner().invoke(app, ["digest", "--config", str(cli_config(tmp_path)), "--dry-run"])
+    assert result.exit_code == 1
+    assert str(result.exception).startswith(f"no database at {tmp_path / 'configured.db'}: nothing")
+    assert not (tmp_path / "configured.db").exists()
+
+
+def test_cli_digest_of_an_empty_database_says_it_is_empty(tmp_path):
+    url = f"sqlite:///{tmp_path / 'empty.db'}"
+    open_database(url).dispose()
+    command = ["digest", "--config", str(cli_config(tmp_path)), "--dry-run", "--database", url]
+    result = CliRunner().invoke(app, command)
+    assert result.exit_code == 1 and "Негатив" not in result.output
+    assert f"database {tmp_path / 'empty.db'} is empty: no mentions collected yet" in str(result.exception)

@@ -202,3 +202,29 @@ def test_extra_corpora_join_the_training_rows_without_a_brand(datasets, tiny_bas
     assert trainer.train.texts[-3:] == ["радость", "грусть", "обычный день"]
     assert trainer.train.labels[-3:] == ["positive", "negative", "neutral"]
     assert trainer.train.brands[-3:] == ["", "", ""]
+
+
+def test_an_artifact_that_mixes_with_the_offline_model_multiplies_their_probabilities(artifact, tmp_path):
+    import shutil
+
+    from sentiment.hybrid import mix
+    from sentiment.offline import load_model
+
+    mixed = tmp_path / "mixed"
+    shutil.copytree(artifact[0], mixed)
+    metadata = json.loads((mixed / "metadata.json").read_text())
+    (mixed / "metadata.json").write_text(json.dumps({**metadata, "mix_with_offline": True}))
+    texts = ["Сбербанк опять списали деньги, ужасно", "спасибо МТС"]
+    alone = E5BrandEngine(artifact[0], threads=1).predict_proba(texts, brand=["Сбербанк", "МТС"])
+    offline = load_model(None)
+    expected = mix(
+        alone,
+        np.vstack(
+            [
+                offline.predict_proba([texts[0]], brand="Сбербанк"),
+                offline.predict_proba([texts[1]], brand="МТС"),
+            ]
+        ),
+    )
+    got = E5BrandEngine(mixed, threads=1).predict_proba(texts, brand=["Сбербанк", "МТС"])
+    assert np.allclose(got, expected, atol=1e-5)

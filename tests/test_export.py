@@ -21,18 +21,42 @@ ROWS = Table(
         ["Магнит", None, 0, "обычный текст\x07 со звонком"],
     ],
 )
+SCORES = Table("Оценки", ["бренд", "оценка", "ждёт, ч"], [["ВкусМаркет", 0.91, 13.5]])
+
+
+def excel_rows(data: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))
 
 
 def test_csv_has_a_bom_for_excel_and_reads_back():
     data = to_csv(ROWS, ZoneInfo("Europe/Moscow"))
     assert data.startswith("\ufeff".encode())
-    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    rows = excel_rows(data)
     assert rows[0] == ["бренд", "опубликовано", "охват", "текст"]
     assert rows[1][:3] == ["ВкусМаркет", "2026-11-20 12:00", "1200"]
 
 
+def test_csv_opens_in_russian_excel_as_columns_with_decimal_commas():
+    data = to_csv(SCORES)
+    assert data.decode("utf-8-sig").splitlines() == ["бренд;оценка;ждёт, ч", "ВкусМаркет;0,91;13,5"]
+
+
+def test_csv_for_programs_is_plain_comma_separated():
+    data = to_csv(SCORES, excel=False)
+    assert not data.startswith("\ufeff".encode())
+    assert data.decode("utf-8").splitlines() == ['бренд,оценка,"ждёт, ч"', "ВкусМаркет,0.91,13.5"]
+
+
+def test_exports_write_times_in_the_zone_the_pages_show_not_utc(monkeypatch):
+    monkeypatch.delenv("BRANDPULSE_TIMEZONE", raising=False)
+    assert excel_rows(to_csv(ROWS))[1][1] == "2026-11-20 12:00"  # Moscow by default
+    monkeypatch.setenv("BRANDPULSE_TIMEZONE", "Asia/Yekaterinburg")
+    assert excel_rows(to_csv(ROWS))[1][1] == "2026-11-20 14:00"
+    assert load_workbook(io.BytesIO(to_xlsx([ROWS]))).active["B2"].value == datetime(2026, 11, 20, 14, 0)
+
+
 def test_csv_cells_that_look_like_formulas_are_text():
-    rows = list(csv.reader(io.StringIO(to_csv(ROWS).decode("utf-8-sig"))))
+    rows = excel_rows(to_csv(ROWS))
     assert rows[1][3] == '\'=HYPERLINK("http://evil")'
 
 

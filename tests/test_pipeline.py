@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+from email.utils import format_datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
 
+from monitor.clock import utcnow
 from monitor.config import parse_config
 from monitor.db.models import Item, Mention, OutboxMessage, Sentiment, Source
 from monitor.db.session import open_database, session_factory
@@ -30,6 +33,7 @@ sources:
     type: rss
     urls: ["{base}/missing.xml"]
 alerts:
+  max_post_age: off  # the fixture posts keep their 2026 dates however old they get
   telegram:
     chat_ids: [-100777]
   rules:
@@ -157,3 +161,37 @@ def test_an_edited_post_is_matched_and_scored_again(pipeline):
         assert mention.sentiment is not None
         text = mention.item.text
         assert text[mention.span_start : mention.span_end] == "ВкусМаркете"
+
+
+FRESH_COMPLAINT = """
+    <item>
+      <title>Снова ВкусМаркет</title>
+      <link>https://forum.example.ru/t/2001</link>
+      <guid>forum-2001</guid>
+      <pubDate>{date}</pubDate>
+      <description><![CDATA[Купила во ВкусМаркете сметану, а она просрочена. Ужасно!]]></description>
+    </item>
+  </channel>"""
+
+
+def test_first_crawl_stores_and_scores_weeks_old_posts_without_alerting(database_url, tmp_path, bot):
+    # The default alerts.max_post_age, 2 days: the complaint about the cottage cheese is a month old.
+    now = utcnow()
+    feed = (FIXTURES / "news.xml").read_text(encoding="utf-8")
+    feed = feed.replace("Sat, 21 Nov 2026 08:12:00 +0300", format_datetime(now - timedelta(days=30)))
+    feed = feed.replace(
+        "  </channel>", FRESH_COMPLAINT.format(date=format_datetime(now - timedelta(hours=1)))
+    )
+    (tmp_path / "news.xml").write_text(feed, encoding="utf-8")
+    with LocalServer(tmp_path) as site:
+        config = parse_config(CONFIG.replace("{base}", site.base_url).replace("  max_post_age: off", ""))
+        pipe = Pipeline(config, session_factory(open_database(database_url)), sender=sender_for(bot))
+        pipe.register_sources()
+        pipe.crawl_all()
+        pipe.process()
+    with pipe.sessions() as session:
+        scored = session.scalars(select(Item.external_id).join(Mention).join(Sentiment)).all()
+    assert "forum-1001" in scored and "forum-2001" in scored
+    texts = [m["text"] for m in bot.sent]
+    assert any("сметану" in text for text in texts)
+    assert not any("творог" in text for text in texts)

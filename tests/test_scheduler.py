@@ -125,6 +125,7 @@ sources:
     timeout: 60
     urls: ["{slow}/feed.xml"]
 alerts:
+  max_post_age: off  # the fixture posts keep their 2026 dates however old they get
   telegram:
     chat_ids: [-100777]
   rules:

@@ -70,7 +70,7 @@ def tiny_engine(tiny_bert: Path) -> SentimentEngine:
 
 @pytest.fixture(scope="module")
 def offline_engine() -> SentimentEngine:
-    return load_engine(SentimentConfig())
+    return load_engine(SentimentConfig(engine="offline"))
 
 
 def assert_valid(predictions: list[tuple[str, float]], count: int) -> None:
@@ -178,9 +178,29 @@ def test_transformers_engine_with_int8_quantization_predicts(tiny_bert):
 # --- the shipped offline model ---------------------------------------------------------------
 
 
-def test_offline_engine_is_the_default(offline_engine):
+def test_the_shipped_offline_engine_loads_without_a_model_path(offline_engine):
     assert offline_engine.name == "offline"
     assert isinstance(offline_engine, SentimentEngine)
+
+
+def test_the_accurate_e5_engine_is_the_default():
+    assert SentimentConfig().engine == "e5"
+
+
+def test_without_torch_the_e5_engine_falls_back_to_the_offline_model(monkeypatch, caplog):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_torch(name, *args, **kwargs):
+        if name == "torch":
+            raise ImportError("No module named 'torch'")
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_torch)
+    engine = load_engine(SentimentConfig(engine="e5"))
+    assert engine.name == "offline"
+    assert "torch is not installed" in caplog.text
 
 
 @pytest.mark.parametrize(
@@ -235,7 +255,7 @@ def test_offline_default_model_is_trained_without_non_commercial_data():
 
 def test_offline_engine_with_a_missing_artifact_says_how_to_train_one(tmp_path):
     with pytest.raises(ModelLoadError, match="python -m sentiment.train_offline"):
-        load_engine(SentimentConfig(model=str(tmp_path / "nothing-here")))
+        load_engine(SentimentConfig(engine="offline", model=str(tmp_path / "nothing-here")))
 
 
 def test_offline_predict_accepts_a_brand(offline_engine):

@@ -246,7 +246,7 @@ def test_train_writes_an_offline_model_that_beats_chance_on_held_out_rows(tmp_pa
     result = invoke("train", "--input", str(source), "--output", str(tmp_path / "model"))
     assert result.exit_code == 0, result.output
     assert "sentiment:\n    engine: offline\n    model: " in result.stderr
-    engine = load_engine(SentimentConfig(model=str(tmp_path / "model")))
+    engine = load_engine(SentimentConfig(engine="offline", model=str(tmp_path / "model")))
     predicted = [label for label, _ in engine.predict([t for t, _ in held_out])]
     accuracy = sum(p == g for p, (_, g) in zip(predicted, held_out, strict=True)) / len(held_out)
     assert accuracy > 0.8  # chance is 1/3
@@ -318,7 +318,8 @@ def corrections_project(tmp_path: Path, active_model: Path, corrections: list[tu
     engine.dispose()
     config = tmp_path / "spiders.yaml"
     config.write_text(
-        f"brands:\n  - name: Сбербанк\nstorage:\n  url: {url}\nsentiment:\n  model: {active_model}\n",
+        f"brands:\n  - name: Сбербанк\nstorage:\n  url: {url}\n"
+        f"sentiment:\n  engine: offline\n  model: {active_model}\n",
         encoding="utf-8",
     )
     return config

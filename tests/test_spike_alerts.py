@@ -156,7 +156,7 @@ def test_spike_message_gives_count_baseline_and_top_three(sessions):
         queue_spike_alerts(session, CONFIG, NOW)
         text = spike_messages(session)[0].text
     assert f"Всплеск негатива: {BRAND}" in text
-    assert "Час: 20.11.2026 10:00–11:00 UTC" in text
+    assert "Час: 20.11.2026 13:00–14:00 МСК" in text
     assert "Негативных упоминаний: <b>15</b> (всего за час: 15)" in text
     assert "Обычно в этот час: 1.0 (среднее за 14 дн.), порог: 6" in text
     assert "&lt;салатом&gt;" in text and "<салатом>" not in text

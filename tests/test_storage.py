@@ -12,6 +12,7 @@ from monitor.db.models import Item, ItemGroup, Source
 from monitor.db.session import database_url, open_database
 from monitor.errors import StorageError
 from monitor.items import RawItem
+from monitor.source_health import source_health
 
 NOW = datetime(2025, 3, 14, 9, 30, tzinfo=UTC)
 MSK = timezone(timedelta(hours=3))
@@ -230,7 +231,7 @@ def test_source_is_failing_after_three_failures_in_a_row(sessions):
     for attempt in range(3):
         with sessions.begin() as session:
             store.record_failure(session, "tg-spb", "telegram", "tg-spb: HTTP 502", now=NOW)
-            [health] = store.source_health(session, config, now=NOW)
+            [health] = source_health(session, config, now=NOW)
             assert health.failing == (attempt == 2)
 
 
@@ -239,8 +240,8 @@ def test_source_is_silent_after_three_intervals_without_success(sessions):
     save(sessions, [post("1")], source="lenta", type="rss", now=NOW)
 
     with sessions() as session:
-        [fresh] = store.source_health(session, config, now=NOW + timedelta(hours=2, minutes=59))
-        [quiet] = store.source_health(session, config, now=NOW + timedelta(hours=3, minutes=1))
+        [fresh] = source_health(session, config, now=NOW + timedelta(hours=2, minutes=59))
+        [quiet] = source_health(session, config, now=NOW + timedelta(hours=3, minutes=1))
 
     assert not fresh.silent and not fresh.failing
     assert quiet.silent and not quiet.failing
@@ -250,7 +251,7 @@ def test_source_is_silent_after_three_intervals_without_success(sessions):
 def test_a_configured_source_never_crawled_is_reported_but_not_flagged(sessions):
     config = [RssSource(name="lenta", type="rss", urls=["https://lenta.ru/rss"])]
     with sessions() as session:
-        [health] = store.source_health(session, config, now=NOW)
+        [health] = source_health(session, config, now=NOW)
 
     assert (health.name, health.last_run_at, health.silent, health.failing) == ("lenta", None, False, False)
 
@@ -361,7 +362,7 @@ def save_warned(sessions, warnings, now, items=()):
 def site_health(sessions, now=NOW):
     config = [RssSource(name="otzovik-sber", type="rss", urls=["https://otzovik.com/rss"], interval="1h")]
     with sessions() as session:
-        [health] = store.source_health(session, config, now=now)
+        [health] = source_health(session, config, now=now)
     return health
 
 

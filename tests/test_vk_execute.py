@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from crawlers.vk import MIN_CALL_INTERVAL, VkCrawler
-from monitor import store
 from monitor.config import parse_config
 from monitor.demo_vk import VkApiEmulator, load_vk_data
 from monitor.pipeline import Pipeline
+from monitor.source_health import source_health
 from tests.support.fake_vk import TOKEN, FakeClock, FakeVk
 from tests.test_vk import MAGNIT, OWN, by_id, crawl
 
@@ -157,7 +157,7 @@ sources:
         report = pipeline.crawl(config.sources[0])
         assert report.error is None and len(report.warnings) == 1
         with sessions() as session:
-            [health] = store.source_health(session, config.sources)
+            [health] = source_health(session, config.sources)
         assert health.degraded == (run == 2) and not health.failing
     assert health.consecutive_warning_runs == 3
     assert "community vkusmarket_staff" in (health.last_warning or "")

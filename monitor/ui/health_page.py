@@ -1,14 +1,14 @@
-"""Is the monitor working: each source's last success and error, undelivered alerts per chat,
-and the sentiment model in use."""
+"""Is the monitor working: each source of the database on screen (and each configured one) with its
+last success and error, undelivered alerts per chat, and the sentiment model in use."""
 
 from __future__ import annotations
 
 import streamlit as st
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor import store
 from monitor.config import Config
 from monitor.queries import outbox_backlog, sentiment_models
+from monitor.source_health import SourceHealth, database_source_health
 from monitor.ui.i18n import t
 from monitor.ui.render import local_time, safe_text
 
@@ -23,21 +23,21 @@ def _sources(sessions: sessionmaker[Session], config: Config | None) -> None:
     st.subheader(t("health.sources"))
     if config is None:
         st.info(t("health.no_config"))
-        return
     with sessions() as session:
-        report = store.source_health(session, config.sources)
+        report = database_source_health(session, config.sources if config else [])
     if not report:
         st.info(t("health.no_sources"))
         return
-    troubled = [h.name for h in report if h.failing or h.silent or h.degraded]
+    troubled = [h.name for h in report if h.needs_attention]
     if troubled:
         st.error(t("health.troubled", names=safe_text(", ".join(troubled))))
     st.dataframe(
         [
             {
-                t("health.state"): _state(h),
+                t("health.state"): t(f"health.{h.state}"),
                 t("health.source"): h.name,
                 t("health.type"): h.type,
+                t("health.in_config"): _in_config(h),
                 t("health.last_success"): local_time(h.last_success_at),
                 t("health.last_items"): h.last_items_count,
                 t("health.failures"): h.consecutive_failures,
@@ -51,16 +51,10 @@ def _sources(sessions: sessionmaker[Session], config: Config | None) -> None:
     )
 
 
-def _state(health: store.SourceHealth) -> str:
-    if not health.enabled:
-        return t("health.off")
-    if health.failing:
-        return t("health.failing")
-    if health.silent:
-        return t("health.silent")
-    if health.degraded:
-        return t("health.degraded")
-    return t("health.ok")
+def _in_config(health: SourceHealth) -> str:
+    if not health.configured:
+        return t("health.not_in_config")
+    return t("health.config_on") if health.enabled else t("health.config_off")
 
 
 def _outbox(sessions: sessionmaker[Session]) -> None:

@@ -62,7 +62,10 @@ MESSAGES: dict[Language, dict[str, str]] = {
         "status.in_progress": "в работе",
         "status.resolved": "решено",
         "status.ignored": "не релевантно",
-        "inbox.shown": "Показано {count} упоминаний, новые сверху · страница {page}",
+        "inbox.shown": "Показано {count}, новые сверху · страница {page}",
+        "noun.mention.one": "{n} упоминание",
+        "noun.mention.few": "{n} упоминания",
+        "noun.mention.many": "{n} упоминаний",
         "inbox.matching": "под фильтры подходит {total}",
         "inbox.newer": "← Новее",
         "inbox.older": "Старше →",
@@ -100,8 +103,8 @@ MESSAGES: dict[Language, dict[str, str]] = {
         "summary.competitor": "конкурент",
         "summary.total": "всего",
         "health.sources": "Источники",
-        "health.no_config": "Файл настроек не найден: список источников неизвестен.",
-        "health.no_sources": "В настройках нет источников.",
+        "health.no_config": "Файл настроек не найден: показаны только источники из базы.",
+        "health.no_sources": "Ни в базе, ни в настройках нет источников.",
         "health.troubled": "Требуют внимания: {names}",
         "health.state": "состояние",
         "health.source": "источник",
@@ -117,6 +120,11 @@ MESSAGES: dict[Language, dict[str, str]] = {
         "health.degraded": "🟠 с предупреждениями",
         "health.last_warning": "последнее предупреждение",
         "health.off": "⚪ выключен",
+        "health.never_ran": "⚪ ещё не запускался",
+        "health.in_config": "в настройках",
+        "health.config_on": "включён",
+        "health.config_off": "выключен",
+        "health.not_in_config": "нет",
         "health.outbox": "Очередь оповещений",
         "health.outbox_empty": "Все оповещения доставлены.",
         "health.chat": "чат",
@@ -131,6 +139,7 @@ MESSAGES: dict[Language, dict[str, str]] = {
         "health.scored": "оценено упоминаний",
         "health.last_scored": "последняя оценка",
         "trends.week": "Неделя",
+        "trends.week_label": "{first}–{last} (неделя {number})",
         "trends.volume": "Упоминания по неделям",
         "trends.no_mentions": "За эти недели упоминаний нет.",
         "trends.sentiment_chart": "Тональность упоминаний наших брендов",
@@ -145,7 +154,10 @@ MESSAGES: dict[Language, dict[str, str]] = {
         "trends.all_weeks": "Все недели по брендам",
         "response.weeks": "Период, недель",
         "response.unanswered": "Негатив без ответа дольше часа",
-        "response.all_answered": "Все негативные упоминания за 30 дней получили ответ в течение часа.",
+        "response.all_answered": (
+            "Негатива без ответа дольше часа нет (негативных упоминаний за {days} дней: {count})."
+        ),
+        "response.no_negative": "Негативных упоминаний за {days} дней нет.",
         "response.waiting": "Ждут ответа: {count}. Самые давние сверху.",
         "response.waited": "ждёт {duration}",
         "response.more": "…и ещё {count}; полный список — в выгрузке XLSX.",
@@ -275,7 +287,10 @@ MESSAGES: dict[Language, dict[str, str]] = {
         "status.in_progress": "in progress",
         "status.resolved": "resolved",
         "status.ignored": "not relevant",
-        "inbox.shown": "Showing {count} mentions, newest first · page {page}",
+        "inbox.shown": "Showing {count}, newest first · page {page}",
+        "noun.mention.one": "{n} mention",
+        "noun.mention.few": "{n} mentions",
+        "noun.mention.many": "{n} mentions",
         "inbox.matching": "{total} match the filters",
         "inbox.newer": "← Newer",
         "inbox.older": "Older →",
@@ -313,8 +328,8 @@ MESSAGES: dict[Language, dict[str, str]] = {
         "summary.competitor": "competitor",
         "summary.total": "total",
         "health.sources": "Sources",
-        "health.no_config": "No configuration file found: the sources are unknown.",
-        "health.no_sources": "No sources are configured.",
+        "health.no_config": "No configuration file found: only the database's sources are shown.",
+        "health.no_sources": "Neither the database nor the configuration has any source.",
         "health.troubled": "Need attention: {names}",
         "health.state": "state",
         "health.source": "source",
@@ -330,6 +345,11 @@ MESSAGES: dict[Language, dict[str, str]] = {
         "health.degraded": "🟠 warnings",
         "health.last_warning": "last warning",
         "health.off": "⚪ disabled",
+        "health.never_ran": "⚪ never ran",
+        "health.in_config": "in the configuration",
+        "health.config_on": "enabled",
+        "health.config_off": "disabled",
+        "health.not_in_config": "no",
         "health.outbox": "Alert outbox",
         "health.outbox_empty": "Every alert has been delivered.",
         "health.chat": "chat",
@@ -344,6 +364,7 @@ MESSAGES: dict[Language, dict[str, str]] = {
         "health.scored": "mentions scored",
         "health.last_scored": "last scored",
         "trends.week": "Week",
+        "trends.week_label": "{first}–{last} (week {number})",
         "trends.volume": "Mentions per week",
         "trends.no_mentions": "No mentions in these weeks.",
         "trends.sentiment_chart": "Sentiment of our brands' mentions",
@@ -358,7 +379,11 @@ MESSAGES: dict[Language, dict[str, str]] = {
         "trends.all_weeks": "All weeks per brand",
         "response.weeks": "Period, weeks",
         "response.unanswered": "Negative mentions unanswered for over an hour",
-        "response.all_answered": "Every negative mention of the last 30 days was answered within an hour.",
+        "response.all_answered": (
+            "No negative mention has waited over an hour for an answer "
+            "(negative mentions in {days} days: {count})."
+        ),
+        "response.no_negative": "No negative mentions in the last {days} days.",
         "response.waiting": "Waiting for an answer: {count}. Oldest first.",
         "response.waited": "waiting {duration}",
         "response.more": "…and {count} more; the XLSX download has the full list.",
@@ -462,6 +487,31 @@ def current_language() -> str:
 def t(key: str, **values: Any) -> str:
     """`translate` in the language this browser session picked."""
     return translate(key, current_language(), **values)
+
+
+def counted(n: int, noun: str, language: str) -> str:
+    """«1 упоминание», «3 упоминания», «11 упоминаний»: the noun in the form its number takes."""
+    return translate(f"noun.{noun}.{plural_form(n, language)}", language, n=number_text(n, language))
+
+
+def plural_form(n: int, language: str) -> str:
+    """one, few or many: Russian agrees a noun with the number's last digits (1, 2-4, the rest)."""
+    if language != "ru":
+        return "one" if n == 1 else "many"
+    if n % 10 == 1 and n % 100 != 11:
+        return "one"
+    return "few" if n % 10 in (2, 3, 4) and n % 100 not in (12, 13, 14) else "many"
+
+
+def number_text(n: int, language: str) -> str:
+    """27 400 in Russian, 27,400 in English."""
+    return f"{n:,}".replace(",", " ") if language == "ru" else f"{n:,}"
+
+
+def decimal_text(value: float, digits: int, language: str) -> str:
+    """683,8 in Russian, 683.8 in English."""
+    text = f"{value:.{digits}f}"
+    return text.replace(".", ",") if language == "ru" else text
 
 
 def duration_text(days: int, hours: int, minutes: int, language: str) -> str:

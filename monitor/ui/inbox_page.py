@@ -16,6 +16,7 @@ from streamlit.delta_generator import DeltaGenerator
 
 from monitor import actions
 from monitor.auth import Actor
+from monitor.clock import display_timezone
 from monitor.errors import BrandpulseError
 from monitor.queries import (
     INBOX_COUNT_CAP,
@@ -31,15 +32,15 @@ from monitor.queries import (
     inbox_view,
 )
 from monitor.ui import downloads
-from monitor.ui.i18n import current_language, duration_text, t
-from monitor.ui.render import DISPLAY_TIMEZONE, duration, highlighted, local_time, safe_link, safe_text
+from monitor.ui.i18n import counted, current_language, duration_text, number_text, t
+from monitor.ui.render import duration, highlighted, local_time, safe_link, safe_text
 
 Sessions = sessionmaker[Session]
 
 
 def render(sessions: Sessions, actor: Actor, page_size: int = 25) -> None:
     filters = _filters(sessions, actor)
-    downloads.inbox_buttons(sessions, filters)
+    downloads.inbox_buttons(sessions, filters, display_timezone())
     position = _position(filters)
     with sessions() as session:
         view = inbox_view(session, filters, page_size, after=position.after, before=position.before)
@@ -50,7 +51,7 @@ def render(sessions: Sessions, actor: Actor, page_size: int = 25) -> None:
         _bulk_bar(sessions, actor, view.rows)
     matching = f"{INBOX_COUNT_CAP:,}+" if total is None else f"{total:,}"
     st.caption(
-        t("inbox.shown", count=len(view.rows), page=page)
+        t("inbox.shown", count=counted(len(view.rows), "mention", current_language()), page=page)
         + " · "
         + t("inbox.matching", total=matching.replace(",", " "))
     )
@@ -155,8 +156,9 @@ def _day_range(days: object) -> tuple[datetime | None, datetime | None]:
     if not picked:
         return None, None
     first, last = picked[0], picked[-1]
-    start = datetime.combine(first, time(), DISPLAY_TIMEZONE)
-    return start, datetime.combine(last + timedelta(days=1), time(), DISPLAY_TIMEZONE)
+    zone = display_timezone()
+    start = datetime.combine(first, time(), zone)
+    return start, datetime.combine(last + timedelta(days=1), time(), zone)
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -228,7 +230,16 @@ def _card(sessions: Sessions, actor: Actor, row: InboxRow) -> None:
         )
     with note_col.popover(t("inbox.note")):
         note_key = f"note-{row.mention_id}-{zlib.crc32((row.note or '').encode())}"
-        st.text_area(t("inbox.note"), value=row.note or "", key=note_key, max_chars=actions.MAX_NOTE_CHARS)
+        # Saved on change too: the box's own Ctrl+Enter, or leaving it (closing the popover), must
+        # not lose what was typed.
+        st.text_area(
+            t("inbox.note"),
+            value=row.note or "",
+            key=note_key,
+            max_chars=actions.MAX_NOTE_CHARS,
+            on_change=_note_from_widget,
+            args=(sessions, actor, ids, note_key),
+        )
         st.button(
             t("inbox.save_note"),
             key=f"save-note-{row.mention_id}",
@@ -251,9 +262,11 @@ def _meta_line(row: InboxRow) -> str:
     else:
         corrected = ""
     own = f" · {t('inbox.own_post')}" if row.own_post else ""
+    # 0 is what a source without the number gives: say nothing rather than "reach 0".
+    reach = f" · {t('inbox.reach', reach=number_text(row.reach, current_language()))}" if row.reach else ""
     return (
         f"**{safe_text(row.brand)}** · {safe_text(row.source)} · {author}{own}"
-        f" · {t('inbox.reach', reach=row.reach)} · {local_time(row.published_at)}"
+        f"{reach} · {local_time(row.published_at)}"
         f" · {sentiment}{score}{corrected}{copies}"
     )
 

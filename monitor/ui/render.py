@@ -6,13 +6,12 @@ import html
 import re
 from datetime import datetime, timedelta
 from urllib.parse import quote, urlsplit
-from zoneinfo import ZoneInfo
+
+from monitor.clock import display_timezone
 
 _URL_SAFE = ":/?#@!$&'*+,;=%-._~"
 # "<", ">" and "&" are left to html.escape: a backslash before an entity would show the entity itself.
 _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
-# Staff read times in Moscow time, where most of them work.
-DISPLAY_TIMEZONE = ZoneInfo("Europe/Moscow")
 
 
 def safe_text(text: str) -> str:
@@ -42,7 +41,8 @@ def highlighted(text: str, start: int, end: int, width: int = 400) -> str:
 
 
 def local_time(moment: datetime | None) -> str:
-    return moment.astimezone(DISPLAY_TIMEZONE).strftime("%d.%m.%Y %H:%M") if moment else "—"
+    """A time as staff read it (BRANDPULSE_TIMEZONE, else Moscow), as the downloads write it."""
+    return moment.astimezone(display_timezone()).strftime("%d.%m.%Y %H:%M") if moment else "—"
 
 
 def duration(delta: timedelta) -> tuple[int, int, int]:

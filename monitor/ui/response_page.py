@@ -3,20 +3,24 @@ the negative mentions waiting for an answer for over an hour (shown first, in re
 
 from __future__ import annotations
 
-import os
-from collections.abc import Sequence
 from datetime import datetime, tzinfo
 
 import altair as alt
 import streamlit as st
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.analytics import Week, timezone, weeks_ending
-from monitor.clock import utcnow
-from monitor.response_times import Conversation, ResponseReport, response_report, unanswered_negative
+from monitor.analytics import Week, weeks_ending
+from monitor.clock import display_timezone, utcnow
+from monitor.response_times import (
+    WAITING_DAYS,
+    ResponseReport,
+    Waiting,
+    response_report,
+    waiting_for_answer,
+)
 from monitor.ui.downloads import table_with_csv, xlsx_button
-from monitor.ui.i18n import current_language, t
-from monitor.ui.render import safe_link, safe_text
+from monitor.ui.i18n import current_language, decimal_text, duration_text, t
+from monitor.ui.render import duration, safe_link, safe_text
 from monitor.ui.tables import response_tables, waiting_table
 
 Sessions = sessionmaker[Session]
@@ -26,17 +30,17 @@ SHOWN_WAITING = 20
 
 def render(sessions: Sessions, now: datetime | None = None, tz: tzinfo | None = None) -> None:
     now = now or utcnow()
-    tz = tz or timezone(os.environ.get("BRANDPULSE_TIMEZONE"))
+    tz = tz or display_timezone()
     count = st.selectbox(t("response.weeks"), WEEK_CHOICES, index=1, key="response_weeks")
     weeks = weeks_ending(Week.containing(now, tz), int(count))
     with sessions() as session:
         report = response_report(session, weeks, tz, now)
-        waiting = unanswered_negative(session, now)
+        waiting = waiting_for_answer(session, now)
     _waiting(waiting, now, tz)
     _headline(report)
     _chart(report)
     language = current_language()
-    tables = [*response_tables(report, language), waiting_table(waiting, now, language)]
+    tables = [*response_tables(report, language), waiting_table(waiting.unanswered, now, language)]
     stem = f"response-times-{weeks[0]}-{weeks[-1]}"
     xlsx_button(tables, stem, "response-all", tz)
     for table, key in zip(tables[:3], ("week", "source", "manager"), strict=True):
@@ -48,21 +52,28 @@ def render(sessions: Sessions, now: datetime | None = None, tz: tzinfo | None = 
 def _hours(value: float | None) -> str:
     if value is None:
         return "—"
-    return t("unit.minutes", n=f"{value * 60:.0f}") if value < 1 else t("unit.hours", n=f"{value:.1f}")
+    if value < 1:
+        return t("unit.minutes", n=f"{value * 60:.0f}")
+    return t("unit.hours", n=decimal_text(value, 1, current_language()))
 
 
 def _percent(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.0f}%"
 
 
-def _waiting(waiting: Sequence[Conversation], now: datetime, tz: tzinfo) -> None:
+def _waiting(found: Waiting, now: datetime, tz: tzinfo) -> None:
     st.subheader(t("response.unanswered"))
+    waiting = found.unanswered
+    if not found.negative:
+        st.info(t("response.no_negative", days=WAITING_DAYS))
+        return
     if not waiting:
-        st.success(t("response.all_answered"))
+        st.success(t("response.all_answered", days=WAITING_DAYS, count=found.negative))
         return
     st.error(t("response.waiting", count=len(waiting)))
     for conv in waiting[:SHOWN_WAITING]:
-        waited = _hours((now - conv.published_at).total_seconds() / 3600)
+        # In days and hours, as the inbox says it, not a decimal count of hours.
+        waited = duration_text(*duration(now - conv.published_at), current_language())
         when = conv.published_at.astimezone(tz).strftime("%d.%m.%Y %H:%M")
         with st.container(border=True):
             st.markdown(

@@ -4,15 +4,14 @@ what this week's negative mentions talk about compared with last week's."""
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta, tzinfo
 
 import altair as alt
 import streamlit as st
 from sqlalchemy.orm import Session, sessionmaker
 
-from monitor.analytics import Trends, Week, timezone, trends, weeks_ending
-from monitor.clock import utcnow
+from monitor.analytics import Trends, Week, latest_week_with_mentions, trends, weeks_ending
+from monitor.clock import display_timezone, utcnow
 from monitor.export import Table
 from monitor.ui.downloads import table_with_csv, xlsx_button
 from monitor.ui.i18n import current_language, t
@@ -40,7 +39,8 @@ SENTIMENT_COLORS = {
 
 def week_label(week: Week) -> str:
     monday = week.monday
-    return f"{week} ({monday:%d.%m}–{monday + timedelta(days=6):%d.%m.%Y})"
+    sunday = monday + timedelta(days=6)
+    return t("trends.week_label", first=f"{monday:%d.%m}", last=f"{sunday:%d.%m.%Y}", number=week.number)
 
 
 def trends_tables(data: Trends, language: str) -> list[Table]:
@@ -61,9 +61,13 @@ def render(
     brand_terms: tuple[str, ...] = (),
 ) -> None:
     now = now or utcnow()
-    tz = tz or timezone(os.environ.get("BRANDPULSE_TIMEZONE"))
+    tz = tz or display_timezone()
     choices = weeks_ending(Week.containing(now, tz), WEEKS_TO_PICK)[::-1]
-    week = st.selectbox(t("trends.week"), choices, format_func=week_label, key="trends_week")
+    with sessions() as session:
+        latest = latest_week_with_mentions(session, tz, choices[0])
+    # Open on the newest week with mentions: the current one may have none yet.
+    opening = choices.index(latest) if latest in choices else 0
+    week = st.selectbox(t("trends.week"), choices, index=opening, format_func=week_label, key="trends_week")
     with sessions() as session:
         data = trends(session, week, tz, weeks=WEEKS_CHARTED, brand_terms=brand_terms)
     tables = trends_tables(data, current_language())
