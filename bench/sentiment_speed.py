@@ -66,14 +66,6 @@ def onnx_logits(
     return out, time.perf_counter() - started
 
 
-def offline_probabilities(engine: Any, texts: list[str], brands: list[str]) -> np.ndarray:
-    out = np.zeros((len(texts), 3), dtype=np.float32)
-    for name in set(brands):
-        index = [i for i, b in enumerate(brands) if b == name]
-        out[index] = engine.offline.predict_proba([texts[i] for i in index], brand=name)
-    return out
-
-
 def measure(variant: str, model: str | None, threads: int, rows: int | None) -> dict[str, Any]:
     from sentiment import LABELS
     from sentiment.datasets import datasets_dir
@@ -97,7 +89,7 @@ def measure(variant: str, model: str | None, threads: int, rows: int | None) -> 
         started = time.perf_counter()
         probabilities = softmax(logits)
         if engine.offline is not None:
-            probabilities = mix(probabilities, offline_probabilities(engine, dev.texts, dev.brands))
+            probabilities = mix(probabilities, engine.offline_probabilities(dev.texts, dev.brands))
         seconds = tokenizing + inference + time.perf_counter() - started
     else:
         started = time.perf_counter()

@@ -22,7 +22,7 @@ import numpy as np
 
 from sentiment import LABELS, ModelLoadError
 from sentiment.batching import length_sorted_batches, pad
-from sentiment.offline import softmax
+from sentiment.offline import best_labels, softmax
 
 E5_DIR = Path(__file__).parent / "models" / "e5"
 ENCODER_FILE = "encoder.npz"
@@ -226,18 +226,21 @@ class E5BrandEngine:
             return probabilities
         from sentiment.hybrid import mix
 
-        offline = np.zeros_like(probabilities)
+        return mix(probabilities, self.offline_probabilities(texts, brands))
+
+    def offline_probabilities(self, texts: Sequence[Any], brands: Sequence[str | None]) -> np.ndarray:
+        """The offline model's probabilities, each text toward its own brand (it takes one per call)."""
+        assert self.offline is not None
+        out = np.zeros((len(texts), len(LABELS)), dtype=np.float32)
         for name in set(brands):
             index = [i for i, b in enumerate(brands) if b == name]
-            offline[index] = self.offline.predict_proba([texts[i] for i in index], brand=name or None)
-        return mix(probabilities, offline)
+            out[index] = self.offline.predict_proba([texts[i] for i in index], brand=name or None)
+        return out
 
     def predict(self, texts: Sequence[str], brand: str | None = None) -> list[tuple[str, float]]:
         if isinstance(texts, str):
             raise TypeError("predict() takes a sequence of texts, not one string")
-        probabilities = self.predict_proba(texts, brand=brand)
-        best = probabilities.argmax(axis=1)
-        return [(LABELS[i], float(p[i])) for i, p in zip(best, probabilities, strict=True)]
+        return best_labels(self.predict_proba(texts, brand=brand))
 
 
 @functools.lru_cache(maxsize=4)

@@ -24,7 +24,7 @@ import numpy as np
 
 from sentiment import LABELS, ModelLoadError
 from sentiment.batching import length_sorted_batches, pad
-from sentiment.offline import OfflineEngine, load_model, softmax
+from sentiment.offline import OfflineEngine, best_labels, load_model, softmax
 
 HYBRID_DIR = Path(__file__).parent / "models" / "hybrid"
 ENCODER_FILE = "e5-pruned.npz"
@@ -127,9 +127,7 @@ class HybridEngine:
     def predict(self, texts: Sequence[str], brand: str | None = None) -> list[tuple[str, float]]:
         if isinstance(texts, str):
             raise TypeError("predict() takes a sequence of texts, not one string")
-        probabilities = self.predict_proba(texts, brand=brand)
-        best = probabilities.argmax(axis=1)
-        return [(LABELS[i], float(p[i])) for i, p in zip(best, probabilities, strict=True)]
+        return best_labels(self.predict_proba(texts, brand=brand))
 
 
 def save_hybrid(

@@ -18,7 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import HashingVectorizer
 
-from sentiment import ModelLoadError
+from sentiment import LABELS, ModelLoadError
 from sentiment.lexicon import LEXICON_COLUMNS, lexicon_matrix, negated
 
 # Format 2 added the optional lexicon block (its word list is stored in weights.npz); format 1
@@ -257,6 +257,12 @@ def softmax(scores: np.ndarray) -> np.ndarray:
     scores = scores - scores.max(axis=1, keepdims=True)
     exp = np.exp(scores)
     return exp / exp.sum(axis=1, keepdims=True)
+
+
+def best_labels(probabilities: np.ndarray) -> list[tuple[str, float]]:
+    """(label, its probability) per row of probabilities in LABELS order."""
+    best = probabilities.argmax(axis=1)
+    return [(LABELS[i], float(p[i])) for i, p in zip(best, probabilities, strict=True)]
 
 
 class OfflineEngine:
