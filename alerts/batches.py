@@ -9,10 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from html import escape
 
 from alerts.fatigue import BURST, COOLDOWN, QUIET
-from alerts.messages import TELEGRAM_LIMIT
+from alerts.messages import TELEGRAM_LIMIT, escape
 
 LINE_SNIPPET_CHARS = 100
 # Room kept in every message for the "часть 2 из 3" label and the "и ещё N" line.

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from alerts.messages import TELEGRAM_LIMIT, post_list
+from alerts.messages import TELEGRAM_LIMIT, escape, post_list
 from alerts.senders import Sender
 from monitor import volume
 from monitor.clock import utcnow
@@ -194,7 +194,7 @@ def _brand(row: volume.BrandVolume) -> str:
 
 
 def _name(brand: str, limit: int = 100) -> str:
-    return html.escape(brand if len(brand) <= limit else brand[: limit - 1] + "…")
+    return escape(brand if len(brand) <= limit else brand[: limit - 1] + "…")
 
 
 def _shares(row: volume.BrandVolume) -> str:

@@ -66,7 +66,12 @@ def _due_messages(session: Session, health: SourceHealth) -> list[tuple[str, str
 
 
 def _down_message(health: SourceHealth) -> str:
-    if health.failing:
+    if health.failing and health.blocked:
+        why = (
+            f"сайт отвечает анти-бот проверкой (капча) вместо страниц, "
+            f"{health.consecutive_failures} запусков подряд"
+        )
+    elif health.failing:
         why = f"{health.consecutive_failures} неудачных запусков подряд"
     else:
         why = "нет успешных запусков дольше трёх интервалов"

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from html import escape
 
 from alerts.rules import ScoredMention
 from alerts.spikes import SpikeVerdict
 from monitor.clock import display_timezone
+from monitor.invisible import shown
 from monitor.volume import NotablePost
 
 TELEGRAM_LIMIT = 4096
 SNIPPET_CHARS = 600
 _LABELS_RU = {"negative": "негатив", "neutral": "нейтрально", "positive": "позитив"}
+
+
+def escape(value: str, quote: bool = False) -> str:
+    """User text for Telegram HTML: escaped, and without direction overrides or control characters
+    that would reverse or hide what the support lead reads (monitor.invisible.shown)."""
+    return html.escape(shown(value), quote=quote)
 
 
 SPREADING_HEAD = "📣 <b>Жалоба набирает обороты</b> (уже была в алертах, ответа нет)"

@@ -1,11 +1,12 @@
 """Speed, memory and accuracy of the e5 engine's inference variants on the SentiRuEval dev sets.
 
-fp32 (torch), dynamic int8 on the Linear layers (torch), and ONNX Runtime fp32 (when onnxruntime is
-installed): texts/s with batches of similar length, peak RSS of a fresh process (load included),
-and F1pn / negative F1 per domain, so a faster variant is chosen only if it keeps the scores.
+fp32 and bf16 (torch; bf16 only where the CPU computes it natively), dynamic int8 on the Linear
+layers (torch), and ONNX Runtime fp32 (when onnxruntime is installed): texts/s with batches of
+similar length, peak RSS of a fresh process (load included), and F1pn / negative F1 per domain, so
+a faster variant is chosen only if it keeps the scores.
 
     python -m bench.sentiment_speed --threads 2
-    python -m bench.sentiment_speed --model data/e5-run --rows 1000 --variants fp32,int8
+    python -m bench.sentiment_speed --model data/e5-run --rows 1000 --variants fp32,bf16
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-VARIANTS = ("fp32", "int8", "onnx")
+VARIANTS = ("fp32", "bf16", "int8", "onnx")
 
 
 def onnx_logits(
@@ -75,7 +76,8 @@ def measure(variant: str, model: str | None, threads: int, rows: int | None) -> 
     from sentiment.train_e5 import dev_split, scores
 
     loaded_at = time.perf_counter()
-    engine = E5BrandEngine(model, threads=threads, quantize=variant == "int8")
+    precision = "bf16" if variant == "bf16" else "fp32"
+    engine = E5BrandEngine(model, threads=threads, quantize=variant == "int8", precision=precision)
     load_seconds = time.perf_counter() - loaded_at
     dev = dev_split(datasets_dir(), rows)
     engine.predict_proba(dev.texts[:64], brand=dev.brands[:64])  # warm-up
@@ -137,6 +139,12 @@ def main(argv: list[str] | None = None) -> int:
                 import onnxruntime  # noqa: F401
             except ImportError:
                 print("onnx    skipped: pip install onnxruntime onnx")
+                continue
+        if variant == "bf16":
+            from sentiment.precision import native_bf16
+
+            if not native_bf16():
+                print("bf16    skipped: this CPU has no native bfloat16 (torch would emulate it)")
                 continue
         # A fresh process per variant: its peak memory is its own.
         command = [

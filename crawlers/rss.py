@@ -7,7 +7,6 @@ returned, so a run yields only new entries. One broken feed is a warning; all br
 from __future__ import annotations
 
 import calendar
-import codecs
 import email.utils
 import hashlib
 import html
@@ -25,6 +24,7 @@ import feedparser
 import httpx
 
 from crawlers.base import Batch, Cursor
+from crawlers.feed_charset import with_right_charset, without_leading_space
 from crawlers.http import FetchResult, combine_failures, fetch, html_to_text, tidy_text
 from monitor.clock import utcnow
 from monitor.config import BrandConfig, RssSource
@@ -57,9 +57,10 @@ _TRAILING_ZONE = re.compile(
     r"\s(?:(?P<name>[^\W\d_]{3,4})|(?:GMT|UTC)(?P<sign>[+-])(?P<hours>\d{1,2})(?::?(?P<minutes>\d{2}))?)\s*$",
     re.IGNORECASE,
 )
-_XML_ENCODING = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([\w.:\-]+)""")
-_CHARSET = re.compile(r"""charset\s*=\s*["']?([\w.:\-]+)""", re.IGNORECASE)
-_UTF16_32_BOMS = (codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+# Placeholder dates: date('r', 0) from an empty field (1 January 1970), "0001-01-01", a typo'd year.
+# Nothing was published in RSS before 1995; a few hours ahead is a wrong zone, days ahead is junk.
+_EARLIEST_PUBLICATION = datetime(1995, 1, 1, tzinfo=UTC)
+_LATEST_AHEAD = timedelta(days=2)
 
 
 class RssCrawler:
@@ -117,7 +118,7 @@ class RssCrawler:
         warnings = []
         fetched_at = utcnow()
         seen = set(state.get("seen", []))
-        read: list[RawItem] = []
+        entries: list[tuple[RawItem, str]] = []
         for position, entry in enumerate(parsed.entries, start=1):
             try:
                 item = entry_to_item(entry, source.name, result.url, fetched_at)
@@ -125,10 +126,11 @@ class RssCrawler:
                 warnings.append(f"{source.name}: {url}: entry {position} skipped: {_one_line(exc)}")
                 continue
             if item is not None:
-                read.append(item)
-        read = _split_shared_ids(read)
-        current_ids = [item.external_id for item in read]
-        items = [item for item in read if item.external_id not in seen]
+                entries.append((item, content_id(entry, item.url, item.title or "", item.text)))
+        read = _split_shared_ids(entries)
+        current_ids = [item.external_id for item, _ in read]
+        # An entry once told apart by its content keeps that identity when it is later alone on its link.
+        items = [item for item, by_content in read if item.external_id not in seen and by_content not in seen]
         problem = parsed.get("bozo_exception")
         if parsed.get("bozo") and not _harmless(problem):
             warnings.insert(
@@ -147,9 +149,9 @@ class RssCrawler:
 
 def parse_feed(result: FetchResult) -> feedparser.FeedParserDict:
     """feedparser over fetched bytes, with the Content-Type header so the charset is right."""
-    body = _without_leading_space(result.body)
+    body = without_leading_space(result.body)
     content_type = result.headers.get("content-type", "application/xml")
-    body, charset = _with_right_charset(body, content_type)
+    body, charset = with_right_charset(body, content_type)
     if charset:
         content_type = f"{content_type.split(';')[0].strip() or 'application/xml'}; charset={charset}"
     # No Content-Location on purpose: with a base URL feedparser also "resolves" guids that are not
@@ -166,76 +168,6 @@ def parse_feed(result: FetchResult) -> feedparser.FeedParserDict:
             for key in _full_text_keys(entry):
                 entry[key] = html.unescape(entry[key])
     return parsed
-
-
-def _without_leading_space(body: bytes) -> bytes:
-    """The body with blank lines before <?xml ...?> dropped (a BOM stays in front).
-
-    PHP feeds often start with a newline. Expat then rejects the declaration, and feedparser, which
-    only looks for it at byte 0, also misses its encoding="windows-1251" and decodes as cp1252.
-    """
-    bom = codecs.BOM_UTF8 if body.startswith(codecs.BOM_UTF8) else b""
-    rest = body[len(bom) :]
-    stripped = rest.lstrip(b" \t\r\n")
-    if stripped is rest or not stripped.startswith(b"<"):
-        return body
-    return bom + stripped
-
-
-def _with_right_charset(body: bytes, content_type: str) -> tuple[bytes, str | None]:
-    """The body (repaired if need be) and the charset to tell feedparser; None: the labels are right.
-
-    Labels lie both ways on Russian sites: a server default (utf-8, iso-8859-1) on a windows-1251
-    feed, an old windows-1251 label on a site moved to UTF-8. And feedparser, when the charset it
-    tries fails, falls back to windows-1252 / iso-8859-2 for the whole feed: "Ñáåðáàíê".
-    """
-    if body.startswith(_UTF16_32_BOMS):
-        return body, None
-    utf8 = _as_utf8(body)
-    # A UTF-8 BOM means UTF-8 whatever the labels say (XML 1.0, appendix F).
-    if body.startswith(codecs.BOM_UTF8):
-        return utf8 or body, "utf-8"
-    header = _codec_named(_CHARSET.search(content_type))
-    markup = _codec_named(_XML_ENCODING.search(body))
-    if utf8 is None:
-        # Not UTF-8: the encoding the CMS wrote into <?xml?> beats a server default in the header,
-        # and with none usable a Russian feed is windows-1251.
-        return body, next((name for name in (markup, header) if name and name != "utf-8"), "windows-1251")
-    if utf8 is not body:
-        return utf8, "utf-8"
-    # Cyrillic in a one-byte charset is never valid UTF-8 over a whole feed, so a non-ASCII body
-    # that decodes as UTF-8 is UTF-8, even when labelled windows-1251 or koi8-r.
-    if not body.isascii() and any(name and name != "utf-8" for name in (header, markup)):
-        return body, "utf-8"
-    return body, None
-
-
-def _as_utf8(body: bytes) -> bytes | None:
-    """`body` when it is UTF-8, with U+FFFD for a few broken letters; None when it is not UTF-8.
-
-    A description cut by a byte-counting substr() ends in half a letter; one such byte would
-    otherwise make feedparser read the whole feed as iso-8859-2. windows-1251 text, read as
-    UTF-8, breaks on nearly every letter instead.
-    """
-    try:
-        body.decode("utf-8")
-    except UnicodeDecodeError:
-        text = body.decode("utf-8", errors="replace")
-        broken = text.count("\ufffd")
-        letters = sum(1 for char in text if not char.isascii())
-        return text.encode("utf-8") if broken * 10 < letters else None
-    return body
-
-
-def _codec_named(match: re.Match[str] | re.Match[bytes] | None) -> str | None:
-    """Python's name for a declared charset ("UTF8" -> "utf-8", "cp1251" -> "cp1251"); None if unknown."""
-    if match is None:
-        return None
-    label = match.group(1)
-    try:
-        return codecs.lookup(label.decode("ascii") if isinstance(label, bytes) else label).name
-    except LookupError:
-        return None
 
 
 def _read_loosely(parsed: feedparser.FeedParserDict) -> bool:
@@ -259,15 +191,23 @@ def entry_to_item(entry: Any, source: str, feed_url: str, fetched_at: datetime) 
         return None
     link = entry.get("link") or ""
     link = unwrap_google_link(urljoin(feed_url, link)) if link else ""
-    # Neither guid nor link (some forum and bridge feeds): what the entry says is all that identifies
-    # it, and the same entry hashes the same on every run.
-    external_id = entry.get("id") or link or "sha1:" + hashlib.sha1(f"{title}\n{body}".encode()).hexdigest()
     if not body:
         text = title
     elif title and not body.startswith(title):
         text = f"{title}\n{body}"
     else:
         text = body
+    if entry.get("id"):
+        external_id = entry["id"]
+    elif link and not _is_site_root(link):
+        external_id = link
+    elif link:
+        # Every entry links to the site's home page: the link names no entry.
+        external_id = content_id(entry, link, title, text)
+    else:
+        # Neither guid nor link (some forum and bridge feeds): what the entry says is all that
+        # identifies it, and the same entry hashes the same on every run.
+        external_id = "sha1:" + hashlib.sha1(f"{title}\n{body}".encode()).hexdigest()
     author_detail = entry.get("author_detail") or {}
     author = tidy_text(author_detail.get("name") or entry.get("author") or "") or None
     return RawItem(
@@ -275,7 +215,7 @@ def entry_to_item(entry: Any, source: str, feed_url: str, fetched_at: datetime) 
         external_id=external_id,
         url=link or feed_url,
         text=text,
-        published_at=_entry_date(entry) or fetched_at,
+        published_at=_plausible(_entry_date(entry), fetched_at) or fetched_at,
         title=title or None,
         author=author,
         kind="article",
@@ -294,21 +234,42 @@ def unwrap_google_link(url: str) -> str:
     return real if real.startswith(("http://", "https://")) else url
 
 
-def _split_shared_ids(items: list[RawItem]) -> list[RawItem]:
-    """Entries of one fetch that share a guid but link to different pages are told apart by their
-    links.
+def content_id(entry: Any, link: str, title: str, text: str) -> str:
+    """An entry's identity from what it says: its link, title, date as written and text."""
+    written_date = entry.get("published") or entry.get("updated") or ""
+    return "sha1:" + hashlib.sha1(f"{link}\n{title}\n{written_date}\n{text}".encode()).hexdigest()
 
-    Some CMSs give every item the same guid (the site's URL, "0"); keyed by guid alone, all but the
-    first would be dropped as already seen. Only entries in the same fetch are compared: a guid
-    reused for a new article in a later fetch, when the old one has left the feed, still reads as
-    seen.
+
+def _is_site_root(link: str) -> bool:
+    parts = urlsplit(link)
+    return parts.path in ("", "/") and not parts.query
+
+
+def _split_shared_ids(entries: list[tuple[RawItem, str]]) -> list[tuple[RawItem, str]]:
+    """Entries of one fetch that share an id are told apart by their links, else by their content.
+
+    Some CMSs give every item the same guid (the site's URL, "0"), or no guid and the same link
+    (a category page); keyed by that alone, all but the first would be dropped as already seen.
+    Entries that say exactly the same thing stay one. Only entries in the same fetch are compared:
+    a guid reused for a new article in a later fetch, when the old one has left the feed, still
+    reads as seen. Pairs are (item, its content id).
     """
     links_by_id: dict[str, set[str]] = {}
-    for item in items:
+    for item, _ in entries:
         links_by_id.setdefault(item.external_id, set()).add(item.url)
+    by_link = [
+        (replace(item, external_id=item.url) if len(links_by_id[item.external_id]) > 1 else item, by_content)
+        for item, by_content in entries
+    ]
+    contents_by_id: dict[str, set[str]] = {}
+    for item, by_content in by_link:
+        contents_by_id.setdefault(item.external_id, set()).add(by_content)
     return [
-        replace(item, external_id=item.url) if len(links_by_id[item.external_id]) > 1 else item
-        for item in items
+        (
+            replace(item, external_id=by_content) if len(contents_by_id[item.external_id]) > 1 else item,
+            by_content,
+        )
+        for item, by_content in by_link
     ]
 
 
@@ -336,6 +297,13 @@ def _detail_text(value: str, detail: Any) -> str:
     if "html" in content_type:
         return html_to_text(value)
     return tidy_text(value)
+
+
+def _plausible(published: datetime | None, fetched_at: datetime) -> datetime | None:
+    """The date, or None when it is a placeholder (1970, year 1) or far in the future."""
+    if published is None or published < _EARLIEST_PUBLICATION or published > fetched_at + _LATEST_AHEAD:
+        return None
+    return published
 
 
 def _entry_date(entry: Any) -> datetime | None:

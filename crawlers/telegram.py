@@ -6,6 +6,7 @@ channel in the cursor) or max_pages. A Telethon user-session source (groups, clo
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -27,7 +28,19 @@ CANONICAL_BASE = "https://t.me"
 # Between two pages of one channel: t.me answers 429 to clients that page quickly.
 PAGE_DELAY_SECONDS = 1.0
 
-_MULTIPLIERS = {"K": 1_000, "M": 1_000_000, "B": 1_000_000_000}
+# "1.2K" as t.me writes in English, "1,2 тыс." as Russian pages do.
+_MULTIPLIERS = {
+    "K": 1_000,
+    "M": 1_000_000,
+    "B": 1_000_000_000,
+    "ТЫС": 1_000,
+    "МЛН": 1_000_000,
+    "МЛРД": 1_000_000_000,
+}
+_COUNT = re.compile(r"^(?P<number>\d[\d.,]*)(?P<suffix>[A-ZА-Я]*)\.?$")
+# The audience counter: "subscribers" on channels, "members" on groups and some channels; in Russian
+# "подписчиков" / "участников". Stems, to match every plural form.
+_AUDIENCE_WORDS = ("subscriber", "member", "подписчик", "участник")
 # A post's own media blocks by their class on t.me. The thumbnail in a reply quote or a link
 # preview has classes of its own, so the quoted post's photo is not counted as this post's.
 _MEDIA_KINDS = (
@@ -61,6 +74,7 @@ class Message:
 @dataclass(frozen=True)
 class ChannelPage:
     title: str | None
+    # The channel's audience, whether t.me counts it as subscribers or as members.
     subscribers: int | None
     # Every post on the page, oldest first, including service messages and posts without text.
     messages: list[Message]
@@ -224,14 +238,17 @@ def parse_channel_page(html: str) -> ChannelPage:
 
 
 def parse_count(text: str) -> int | None:
-    """'987' -> 987, '1.2K' -> 1200, '3,4K' -> 3400, '12.5M' -> 12500000, '1 234' -> 1234."""
-    compact = "".join(text.split()).upper()
-    if not compact:
+    """'987' -> 987, '1.2K' -> 1200, '3,4K' -> 3400, '12.5M' -> 12500000, '1 234' -> 1234,
+    '1,2 тыс.' -> 1200."""
+    match = _COUNT.match("".join(text.split()).upper())
+    if not match:
         return None
-    multiplier = _MULTIPLIERS.get(compact[-1], 1)
-    number = compact[:-1] if compact[-1] in _MULTIPLIERS else compact
+    suffix = match.group("suffix")
+    if suffix and suffix not in _MULTIPLIERS:
+        return None
+    multiplier = _MULTIPLIERS.get(suffix, 1)
     # A comma is a decimal point with a suffix (3,4K) and a thousands separator without (1,234).
-    number = number.replace(",", "." if multiplier > 1 else "")
+    number = match.group("number").replace(",", "." if multiplier > 1 else "")
     try:
         return int(Decimal(number) * multiplier)
     except InvalidOperation:
@@ -271,10 +288,15 @@ def _post_date(post: Selector) -> datetime | None:
 
 
 def _subscribers(page: Selector) -> int | None:
+    """The audience from the channel card's counters, else from the header ("1.2K members")."""
     for counter in page.css(".tgme_channel_info_counter"):
         kind = " ".join(counter.css(".counter_type::text").getall()).lower()
-        if "subscriber" in kind or "подписчик" in kind:
+        if any(word in kind for word in _AUDIENCE_WORDS):
             return parse_count(" ".join(counter.css(".counter_value::text").getall()))
+    header = " ".join(" ".join(page.css(".tgme_header_counter ::text").getall()).split()).lower()
+    for word in _AUDIENCE_WORDS:
+        if word in header:
+            return parse_count(header.partition(word)[0])
     return None
 
 

@@ -15,7 +15,7 @@ from typing import Annotated, Any
 import typer
 
 from monitor.cli_database import DatabaseOption, chosen_url, open_existing, require_mentions, where
-from monitor.cli_match import match_eval
+from monitor.cli_match import match_eval, match_train
 from monitor.cli_report import report_app
 from monitor.cli_sentiment import sentiment_app
 from monitor.cli_user import user_app
@@ -32,6 +32,7 @@ app.add_typer(report_app, name="report")
 app.add_typer(sentiment_app, name="sentiment")
 app.add_typer(user_app, name="user")
 app.command("match-eval")(match_eval)
+app.command("match-train")(match_train)
 log = logging.getLogger("brandpulse")
 
 ConfigOption = Annotated[
@@ -294,7 +295,8 @@ def match(
     from monitor.batch_match import match_csv
     from monitor.matching import BrandMatcher
 
-    matcher = BrandMatcher.from_config(load_config(config).brands)
+    loaded = load_config(config)
+    matcher = BrandMatcher.from_config(loaded.brands, loaded.sense_model())
     result = match_csv(matcher, input, output)
     typer.echo(
         f"{result.rows_read} rows read, {result.rows_matched} with a brand, {result.matches} matches"
@@ -322,6 +324,46 @@ def health(
     if not any(h.last_run_at for h in report):
         typer.echo(f"database {where(url)} is empty: no source has run there yet", err=True)
     emit([{**asdict(h), "state": h.state} for h in report], fmt)
+
+
+@app.command()
+def unmatched(
+    config: ConfigOption = DEFAULT_CONFIG,
+    fmt: FormatOption = Fmt.table,
+    database: DatabaseOption = None,
+    source: Annotated[str | None, typer.Option("--source", "-s", help="Only this source.")] = None,
+    days: Annotated[int, typer.Option(min=1, help="Collected in the last N days.")] = 7,
+    limit: Annotated[int, typer.Option(min=1, help="At most this many items (newest first).")] = 50,
+) -> None:
+    """Show collected items that matched no brand, newest first, and how many each source had: a
+    missing alias, a too strict `context` or an untied brand community shows up here.
+
+    Example: brandpulse unmatched --source vk-main --days 1
+    """
+    from monitor.db.session import session_factory
+    from monitor.unmatched import unmatched_counts, unmatched_items
+
+    cfg = load_config(config)
+    url = chosen_url(database, cfg.storage.url)
+    with session_factory(open_existing(url))() as session:
+        counts = unmatched_counts(session, days=days)
+        items = unmatched_items(session, source=source, days=days, limit=limit)
+    shown = {source: counts.get(source, 0)} if source else counts
+    summary = ", ".join(f"{name} {count}" for name, count in sorted(shown.items())) or "none"
+    typer.echo(f"items that matched no brand in the last {days} days: {summary}", err=True)
+    emit(
+        [
+            {
+                "source": i.source,
+                "published_at": i.published_at or i.collected_at,
+                "author": i.author or "",
+                "text": " ".join(i.text.split())[:120] if fmt is Fmt.table else i.text,
+                "url": i.url,
+            }
+            for i in items
+        ],
+        fmt,
+    )
 
 
 class DigestKind(StrEnum):

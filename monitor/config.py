@@ -8,13 +8,17 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from monitor.categories import categories, category_names
 from monitor.errors import ConfigError
 from monitor.query import parse_query
+
+if TYPE_CHECKING:
+    from monitor.brand_sense import SenseModel
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|sec|m|min|h|d)?\s*$")
 _UNIT_SECONDS = {None: 1, "s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "d": 86400}
@@ -36,12 +40,15 @@ def parse_duration(value: Any) -> int:
     return seconds
 
 
-Duration = Annotated[int, Field(gt=0)]
+# Upper bounds are sanity, not policy: a year between crawls, a gigabyte a page, ten thousand pages.
+# `max_pages: 1e20` or `timeout: .inf` is a typo that would otherwise run (or hang) for ever.
+YEAR = 366 * 24 * 3600
+Duration = Annotated[int, Field(gt=0, le=YEAR)]
 
 
 class StrictModel(BaseModel):
     # A misspelt key is an error, not a silently ignored setting.
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class BrandConfig(StrictModel):
@@ -55,21 +62,39 @@ class BrandConfig(StrictModel):
     # Phrases that turn a hit into a false one (e.g. "кричать в мегафон" for МегаФон).
     exclude: list[str] = []
     # For brands that are ordinary words (Магнит, Лента, Мир): a lowercase hit counts only
-    # when one of these words is in the same text. A capitalised hit mid-sentence, a «quoted»
-    # name, a hashtag or an @handle always counts.
+    # when one of these words is in the same text, and so does a bare #hashtag of the word. A
+    # capitalised hit mid-sentence, a «quoted» name (not another thing's: «Мир фантастики»,
+    # кинотеатр «Перекрёсток») or an @handle always counts.
     context: list[str] = []
+    # A trade from monitor/categories.yaml (bank, telecom, grocery…): its topical words count as
+    # `context` too, and its everyday senses of common names («на ленту») as `exclude`.
+    category: str | None = None
+    # Words of another sense of the brand's abbreviation (МТС: колхоз, трактор): a text holding more
+    # of them than of the brand's trade uses the abbreviation in that sense throughout. Well-known
+    # abbreviations have theirs built in (monitor/other_senses.yaml).
+    other_senses: list[str] = []
     competitor: bool = False
     # The brand's own accounts (vk.com/club123, @channel, t.me/channel, a site user name): their
     # posts are stored and shown, never alerted on as complaints.
     own_accounts: list[str] = []
+    # The learned brand-or-word decision's bar for this brand (matching.model): higher = fewer,
+    # surer mentions. Empty = the one the model was trained with (0.4).
+    sense_threshold: float | None = Field(default=None, ge=0, le=1)
 
-    @field_validator("aliases", "exclude", "context", "own_accounts")
+    @field_validator("aliases", "exclude", "context", "other_senses", "own_accounts")
     @classmethod
     def _no_blank_terms(cls, terms: list[str]) -> list[str]:
         for term in terms:
             if not term.strip():
                 raise ValueError("empty string in list")
         return terms
+
+    @field_validator("category")
+    @classmethod
+    def _known_category(cls, category: str | None) -> str | None:
+        if category is not None and category not in categories():
+            raise ValueError(f"unknown category {category!r}; expected one of: {', '.join(category_names())}")
+        return category
 
     @field_validator("query")
     @classmethod
@@ -88,8 +113,11 @@ class SourceBase(StrictModel):
     interval: Duration = 900
     enabled: bool = True
     # Fetch timeout and size cap for one HTTP response.
-    timeout: float = Field(default=20.0, gt=0)
-    max_bytes: int = Field(default=5_000_000, gt=0)
+    timeout: float = Field(default=20.0, gt=0, le=600)
+    max_bytes: int = Field(default=5_000_000, gt=0, le=1_000_000_000)
+    # A source that is about one brand (its otzovik page, its banki.ru page, a forum thread about
+    # it): every item is a mention of that brand, named or not (monitor/brand_places.py).
+    brand: str | None = Field(default=None, min_length=1)
 
     @field_validator("interval", mode="before")
     @classmethod
@@ -108,7 +136,7 @@ class TelegramSource(SourceBase):
     type: Literal["telegram"]
     channels: list[str] = Field(min_length=1)
     base_url: str = "https://t.me"
-    max_pages: int = Field(default=5, ge=1)
+    max_pages: int = Field(default=5, ge=1, le=10_000)
 
 
 class VkSource(SourceBase):
@@ -122,7 +150,7 @@ class VkSource(SourceBase):
     with_comments: bool = True
     api_base: str = "https://api.vk.com/method"
     api_version: str = "5.199"
-    max_pages: int = Field(default=5, ge=1)
+    max_pages: int = Field(default=5, ge=1, le=10_000)
 
 
 class SiteFields(StrictModel):
@@ -137,6 +165,24 @@ class SiteFields(StrictModel):
     external_id: str | None = None
 
 
+class SitePaging(StrictModel):
+    """How a list API (format: json) pages, for APIs that give no next-page URL: the page number is
+    a query parameter, and the answer says whether more pages follow or how many records there are."""
+
+    # The query parameter holding the page number ("page", sravni.ru's "pageIndex") and the first
+    # page's number (0 for APIs that count from zero).
+    page_param: str = Field(default="page", min_length=1)
+    first_page: int = Field(default=1, ge=0, le=1)
+    # The query parameter holding the page size ("pageSize", "limit"), read from the URL; page_size
+    # when the URL does not carry one (else: the number of records on the page just read).
+    size_param: str | None = None
+    page_size: int | None = Field(default=None, ge=1, le=1000)
+    # Key paths into the answer: the number of records in all ("total", "meta.totalCount") and a
+    # flag that more pages follow ("hasMorePages"). next_page, when it holds a value, wins over both.
+    total: str | None = None
+    has_more: str | None = None
+
+
 class SiteSource(SourceBase):
     """A review site or forum crawled by the generic Scrapy spider, driven by selectors."""
 
@@ -149,10 +195,16 @@ class SiteSource(SourceBase):
     search_url: str | None = None
     item: str | None = None
     fields: SiteFields = SiteFields()
-    # strptime format; empty means Russian free-form dates ("вчера в 14:05", "3 марта 2025").
+    # strptime format; %b / %B also read Russian month names ("10-Апр-26 12:55": "%d-%b-%y %H:%M").
+    # Empty means Russian free-form dates ("вчера в 14:05", "3 марта 2025").
     date_format: str | None = None
     next_page: str | None = None
-    max_pages: int = Field(default=5, ge=1)
+    # "html" (CSS selectors over pages) or "json" (key paths over a list API's answers); default:
+    # the preset's, else html.
+    format: Literal["html", "json"] | None = None
+    # How a list API pages when next_page alone cannot say (format: json).
+    paging: SitePaging | None = None
+    max_pages: int = Field(default=5, ge=1, le=10_000)
     # What one item is (review / post / comment) and the zone the site prints dates in.
     kind: str | None = None
     timezone: str | None = None
@@ -161,7 +213,7 @@ class SiteSource(SourceBase):
     newest_first: bool | None = None
     obey_robots: bool = True
     # Scrapy's download delay in seconds; AutoThrottle adapts from there.
-    delay: float = Field(default=1.0, ge=0)
+    delay: float = Field(default=1.0, ge=0, le=3600)
     # Crawled by `brandpulse worker` processes sharing a Redis queue (see `distributed:`);
     # `crawl` and `run` then only queue its start pages for them.
     distributed: bool = False
@@ -189,21 +241,21 @@ class AlertRule(StrictModel):
     # Source names; empty = every source.
     sources: list[str] = []
     min_negative_score: float = Field(default=0.7, ge=0, le=1)
-    min_reach: int = Field(default=0, ge=0)
+    min_reach: int = Field(default=0, ge=0, le=10**10)
     # Likes + reposts + comments the post must have (when the source tells them).
-    min_engagement: int = Field(default=0, ge=0)
+    min_engagement: int = Field(default=0, ge=0, le=10**9)
     # Empty = alerts.telegram.chat_ids.
     chat_ids: list[ChatId] = []
     # Spike alerts (alerts/spikes.py): an hour's volume far above the same hour on earlier days.
     spikes: bool = False
     spike_metrics: list[Literal["negative", "total"]] = Field(default=["negative", "total"], min_length=1)
     # Fewer mentions than this in an hour is never a spike.
-    spike_min_count: int = Field(default=5, ge=1)
+    spike_min_count: int = Field(default=5, ge=1, le=10**6)
     # After a spike alert for a brand, this rule stays quiet about that brand for this long.
     spike_cooldown: Duration = 6 * 3600
     # Days of the same hour that make the baseline, and how many are needed before any alert.
     spike_baseline_days: int = Field(default=14, ge=1, le=90)
-    spike_min_history_days: int = Field(default=3, ge=1)
+    spike_min_history_days: int = Field(default=3, ge=1, le=90)
 
     @field_validator("spike_cooldown", mode="before")
     @classmethod
@@ -265,10 +317,10 @@ class QuietHours(StrictModel):
 class ChatAlertSettings(StrictModel):
     """Per-chat overrides of the alert-fatigue settings in `alerts.telegram`; unset = inherited."""
 
-    batch_over: int | None = Field(default=None, ge=1)
-    batch_window: int | None = Field(default=None, gt=0)
+    batch_over: int | None = Field(default=None, ge=1, le=10_000)
+    batch_window: int | None = Field(default=None, gt=0, le=YEAR)
     batch_max_messages: int | None = Field(default=None, ge=1, le=20)
-    cooldown: int | None = Field(default=None, ge=0)
+    cooldown: int | None = Field(default=None, ge=0, le=YEAR)
     quiet_hours: QuietHours | None = None
     # `quiet_hours: off` in an override turns inherited quiet hours off for this chat.
     quiet_hours_off: bool = False
@@ -294,12 +346,12 @@ class TelegramConfig(StrictModel):
     api_base: str = "https://api.telegram.org"
     # Alert fatigue (alerts/fatigue.py): more than `batch_over` negative alerts to one chat within
     # `batch_window` and the rest arrive folded into a digest of at most `batch_max_messages` messages.
-    batch_over: int = Field(default=5, ge=1)
+    batch_over: int = Field(default=5, ge=1, le=10_000)
     batch_window: Duration = 600
     batch_max_messages: int = Field(default=3, ge=1, le=20)
     # After a negative alert about a brand, more about that brand in the chat wait this long and come
     # as one digest; 0 = off.
-    cooldown: int = Field(default=0, ge=0)
+    cooldown: int = Field(default=0, ge=0, le=YEAR)
     quiet_hours: QuietHours | None = None
     # Overrides per chat id (the keys): any of the settings above.
     per_chat: dict[ChatId, ChatAlertSettings] = {}
@@ -384,11 +436,11 @@ class AlertsConfig(StrictModel):
     digests: list[DigestConfig] = []
     # A negative alert is urgent (marked, sent first) when its reach is at least `urgent_reach`, or
     # its engagement grows at least `urgent_engagement_per_hour` since publication.
-    urgent_reach: int = Field(default=10_000, ge=1)
-    urgent_engagement_per_hour: float = Field(default=50, gt=0)
+    urgent_reach: int = Field(default=10_000, ge=1, le=10**10)
+    urgent_engagement_per_hour: float = Field(default=50, gt=0, le=10**7)
     # A post published longer than this before it was collected (a source's first crawl reaching
     # weeks back) is stored and scored but not alerted: history, not news to answer. 0 = alert on all.
-    max_post_age: int = Field(default=2 * 24 * 3600, ge=0)
+    max_post_age: int = Field(default=2 * 24 * 3600, ge=0, le=YEAR)
 
     @field_validator("max_post_age", mode="before")
     @classmethod
@@ -405,14 +457,23 @@ class SentimentConfig(StrictModel):
     model: str | None = None
     # Raw model label -> ours (negative / neutral / positive), for transformers models.
     labels: dict[str, Literal["negative", "neutral", "positive"]] = {}
-    batch_size: int = Field(default=32, ge=1)
+    batch_size: int = Field(default=32, ge=1, le=4096)
     negative_threshold: float = Field(default=0.5, ge=0, le=1)
     # transformers only: tokens per text before truncation (empty = the model's own limit, at most 512),
     # dynamic int8 on the Linear layers (faster on CPU, may cost F1: measure first), and torch
     # threads (empty = every core; set it lower when other processes share the machine).
-    max_length: int | None = Field(default=None, ge=1)
+    max_length: int | None = Field(default=None, ge=1, le=100_000)
     quantize: bool = False
-    threads: int | None = Field(default=None, ge=1)
+    threads: int | None = Field(default=None, ge=1, le=256)
+    # e5: "auto" computes in bfloat16 where the CPU does so natively (~1.6x faster, labels hardly
+    # move: BENCHMARKS.md), float32 elsewhere; "fp32" / "bf16" force one.
+    precision: Literal["auto", "fp32", "bf16"] = "auto"
+
+
+class MatchingConfig(StrictModel):
+    # The learned brand-or-word decision (`brandpulse match-train` writes it): for ordinary-word
+    # hits the rules cannot settle. Empty = the rules alone.
+    model: str | None = Field(default=None, min_length=1)
 
 
 class StorageConfig(StrictModel):
@@ -436,7 +497,7 @@ class DistributedConfig(StrictModel):
     # Every Redis key starts with it: <key_prefix>:<source>:requests and :dupefilter.
     key_prefix: str = Field(default="brandpulse", min_length=1, pattern=r"^[\w.\-:]+$")
     # A worker with nothing to fetch for this long exits; 0 = never (a long-running service).
-    idle_timeout: int = Field(default=0, ge=0)
+    idle_timeout: int = Field(default=0, ge=0, le=YEAR)
 
     @field_validator("idle_timeout", mode="before")
     @classmethod
@@ -468,6 +529,7 @@ class Config(StrictModel):
     sources: list[SourceConfig] = []
     alerts: AlertsConfig = AlertsConfig()
     sentiment: SentimentConfig = SentimentConfig()
+    matching: MatchingConfig = MatchingConfig()
     storage: StorageConfig = StorageConfig()
     dashboard: DashboardConfig = DashboardConfig()
     distributed: DistributedConfig = DistributedConfig()
@@ -486,6 +548,8 @@ class Config(StrictModel):
                 if name not in source_names:
                     raise ValueError(f"alert rule {rule.name!r} names unknown source {name!r}")
         for source in self.sources:
+            if source.brand is not None and source.brand not in brand_names:
+                raise ValueError(f"source {source.name!r}: brand {source.brand!r} is not a configured brand")
             if isinstance(source, VkSource):
                 for name in source.brands:
                     if name not in brand_names:
@@ -498,6 +562,15 @@ class Config(StrictModel):
                 return source
         known = ", ".join(s.name for s in self.sources) or "none"
         raise ConfigError(f"no source named {name!r} (configured: {known})")
+
+    def sense_model(self) -> SenseModel | None:
+        """The learned brand-or-word decision, with the brands' thresholds; None without one."""
+        if self.matching.model is None:
+            return None
+        from monitor.brand_sense import SenseModel
+
+        thresholds = {b.name: b.sense_threshold for b in self.brands if b.sense_threshold is not None}
+        return SenseModel.load(self.matching.model).with_thresholds(thresholds)
 
     @property
     def own_brands(self) -> list[BrandConfig]:
@@ -524,10 +597,37 @@ def load_config(path: str | Path) -> Config:
     return parse_config(text, str(path))
 
 
+class _DuplicateKey(Exception):
+    def __init__(self, key: str, line: int, first_line: int):
+        super().__init__(key)
+        self.key, self.line, self.first_line = key, line, first_line
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML keeps the last of two equal keys without a word: a second `name:` in a brand silently
+    renames it. Here a repeated key is an error."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        first: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            try:
+                seen = first.setdefault(key, key_node.start_mark.line)
+            except TypeError:  # an unhashable key: SafeLoader reports it below
+                continue
+            if seen != key_node.start_mark.line:
+                raise _DuplicateKey(str(key), key_node.start_mark.line + 1, seen + 1)
+        return super().construct_mapping(node, deep=deep)
+
+
 def parse_config(text: str, filename: str = "spiders.yaml") -> Config:
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader
         root = yaml.compose(text)
+    except _DuplicateKey as exc:
+        raise ConfigError(
+            f"{filename}:{exc.line}: key {exc.key!r} given twice (first on line {exc.first_line}); keep one"
+        ) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f":{mark.line + 1}" if mark else ""

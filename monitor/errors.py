@@ -9,6 +9,7 @@ BrandpulseError
     ├── SourceUnavailable    network error, timeout, 5xx after retries
     ├── SourceAuthError      bad or missing token, private/closed community
     ├── SourceRateLimited    429 / flood control after retries
+    ├── SourceBlocked        the site answered with its anti-bot check (captcha, JS challenge)
     └── SourceFormatError    page or API answer has an unexpected shape
 """
 
@@ -53,5 +54,22 @@ class SourceRateLimited(SourceError):
     pass
 
 
+class SourceBlocked(SourceError):
+    """A captcha or anti-bot interstitial instead of the content, whatever its HTTP status: the site
+    is refusing us, not empty. Raised by the crawlers; the source's health shows it as `blocked`."""
+
+
 class SourceFormatError(SourceError):
     pass
+
+
+def failure_kind(error: BaseException) -> str:
+    """One word for what kind of failure `error` is, as a source's health records it."""
+    kinds: tuple[tuple[type[SourceError], str], ...] = (
+        (SourceBlocked, "blocked"),
+        (SourceAuthError, "auth"),
+        (SourceRateLimited, "rate_limited"),
+        (SourceFormatError, "format"),
+        (SourceUnavailable, "unavailable"),
+    )
+    return next((kind for error_type, kind in kinds if isinstance(error, error_type)), "error")

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 
 from monitor.clock import display_timezone
+from monitor.invisible import shown
 
 Cell = str | int | float | bool | datetime | date | None
 
@@ -36,6 +37,7 @@ class Table:
 
 
 def _text_cell(value: str) -> str:
+    value = shown(value)  # a direction override would reverse the cell in Excel too
     return "'" + value if value.startswith(_FORMULA_START) else value
 
 
@@ -100,7 +102,9 @@ def to_xlsx(tables: Sequence[Table], tz: tzinfo | None = None) -> bytes:
         sheet.freeze_panes = "A2"
         for row in table.rows:
             # Control characters XML cannot hold are dropped (openpyxl refuses them).
-            sheet.append([_ILLEGAL_XML.sub("", v) if isinstance(v, str) else _plain(v, zone) for v in row])
+            sheet.append(
+                [_ILLEGAL_XML.sub("", shown(v)) if isinstance(v, str) else _plain(v, zone) for v in row]
+            )
             for cell in sheet[sheet.max_row]:
                 if isinstance(cell.value, str):
                     cell.data_type = "s"  # openpyxl stores "=..." as a formula: force plain text

@@ -38,3 +38,15 @@ def visible_before(text: str, position: int, spaces: bool = False) -> int:
     ):
         position -= 1
     return position
+
+
+# What must never reach a screen or a chat as sent: bidi embeddings, overrides and isolates (one
+# U+202E turns «оплатил 100» into «001 литalпо» and can make a link read as another), and control
+# characters other than tab and newline. Zero-width joiners stay: emoji sequences are made of them.
+_DIRECTION_AND_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]+")
+
+
+def shown(text: str) -> str:
+    """`text` as it may be shown or sent: without direction overrides and control characters. The
+    stored text keeps them (matching reads through them; the original is evidence)."""
+    return _DIRECTION_AND_CONTROL.sub("", text) if not text.isprintable() else text

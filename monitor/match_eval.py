@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from monitor.brand_sense import SenseModel, describe
 from monitor.config import BrandConfig
 from monitor.errors import InputError
 from monitor.matching import BrandMatcher
@@ -58,6 +59,8 @@ class MatchError:
     brand: str
     kind: str  # "false hit" or "miss"
     text: str
+    # What the learned decision said of this brand's hit here ("model p=0.31: −no_context +L1:в").
+    model: str = ""
 
 
 @dataclass
@@ -65,6 +68,9 @@ class MatchEvaluation:
     posts: int
     scores: list[BrandScore]
     errors: list[MatchError] = field(default_factory=list)
+    # Hits the learned decision judged, and how many it made mentions.
+    model_decisions: int = 0
+    model_mentions: int = 0
 
     @property
     def total(self) -> BrandScore:
@@ -117,13 +123,21 @@ def _labelled_rows(path: Path, reader: csv.DictReader[str], known: set[str]) -> 
     return posts
 
 
-def evaluate_matching(brands: list[BrandConfig], posts: list[LabelledPost]) -> MatchEvaluation:
-    """Per brand: labelled posts, right hits, false hits; and every mistake, in row order."""
-    matcher = BrandMatcher.from_config(brands)
+def evaluate_matching(
+    brands: list[BrandConfig], posts: list[LabelledPost], sense: SenseModel | None = None
+) -> MatchEvaluation:
+    """Per brand: labelled posts, right hits, false hits; and every mistake, in row order, with
+    what the learned decision (when given) said about it and why."""
+    matcher = BrandMatcher.from_config(brands, sense)
     scores = {brand.name: BrandScore(brand.name) for brand in brands}
     errors: list[MatchError] = []
     for post in posts:
         found = {match.brand for match in matcher.find(post.text)}
+        said = (
+            {brand: (p, describe(sense, brand, f)) for brand, _, p, f in matcher.last_decisions}
+            if sense
+            else {}
+        )
         for name in post.brands:
             scores[name].labelled += 1
         for name in sorted(found | post.brands):
@@ -131,12 +145,22 @@ def evaluate_matching(brands: list[BrandConfig], posts: list[LabelledPost]) -> M
                 scores[name].true_hits += 1
             elif name in found:
                 scores[name].false_hits += 1
-                errors.append(MatchError(post.row, name, "false hit", post.text))
+                errors.append(MatchError(post.row, name, "false hit", post.text, _model_note(said.get(name))))
             else:
-                errors.append(MatchError(post.row, name, "miss", post.text))
-    return MatchEvaluation(len(posts), list(scores.values()), errors)
+                errors.append(MatchError(post.row, name, "miss", post.text, _model_note(said.get(name))))
+    evaluation = MatchEvaluation(len(posts), list(scores.values()), errors)
+    evaluation.model_decisions, evaluation.model_mentions = matcher.model_decisions, matcher.model_mentions
+    return evaluation
+
+
+def _model_note(decision: tuple[float, str] | None) -> str:
+    return "" if decision is None else f"model p={decision[0]:.2f}: {decision[1]}"
 
 
 def without_rules(brands: list[BrandConfig]) -> list[BrandConfig]:
-    """The same brands with no exclusions, context words or query: what the rules are measured against."""
-    return [brand.model_copy(update={"exclude": [], "context": [], "query": None}) for brand in brands]
+    """The same brands with no exclusions, context words, category or query: what the rules are
+    measured against."""
+    return [
+        brand.model_copy(update={"exclude": [], "context": [], "category": None, "query": None})
+        for brand in brands
+    ]

@@ -5,8 +5,9 @@ context. Invisible characters inside a name are read through (monitor/invisible.
 in, matches out.
 
 The word forms are compiled once in BrandMatcher.from_config (monitor/morphology.py and its
-neighbours: derived_words, typos, hashtags, handles); this module holds the rules for which of the
-phrases found count as a mention.
+neighbours: derived_words, typos, hashtags, handles); which of the phrases found count as a
+mention is monitor/verdicts.py's call, and an ordinary-word name listed with other brands («в
+сбербанке и почте») is one (monitor/brand_lists.py).
 """
 
 from __future__ import annotations
@@ -14,36 +15,30 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
+from monitor.brand_lists import vouched_for
+from monitor.brand_sense import SenseExample, SenseModel, hit_features
 from monitor.config import BrandConfig
 from monitor.derived_words import derived_forms
 from monitor.errors import ConfigError
-from monitor.handles import HandleIndex, handle_spellings, without_suffixes
+from monitor.handles import HandleIndex, handle_spellings
 from monitor.hashtags import TagForm, TagIndex, joined_forms
-from monitor.invisible import visible_before, without_invisible
 from monitor.morphology import (
     AnalysedText,
     PhraseIndex,
     WordForms,
+    can_be_noun,
     compile_phrase,
     fold,
     is_abbreviation,
     is_dictionary_word,
 )
-from monitor.query import WORD, Node, evaluate, parse_query, terms
+from monitor.query import WORD
 from monitor.typos import TypoIndex
+from monitor.verdicts import FOUND, BrandRules, Hit, HitChecks, TextQuery, Verdict, compile_rules
 
-_OPENING_QUOTES = set("«\"“„'‘‹")
-# A capitalised word right after these is mid-sentence; after anything else (. ! ? emoji, a line
-# break, the start of the text) its capital letter says nothing about it being a name.
-_MID_SENTENCE = set(",;:-–—(")
-# A brand followed by a top-level domain reads as a site's address, not as the end of a sentence
-# written without a space («магнит.Завтра»).
-_SITE_ADDRESS = re.compile(
-    r"\.(?:ru|su|com|net|org|info|online|shop|store|рф|by|kz|ua|uz)(?![^\W_])", re.IGNORECASE
-)
-_INNER_CAPITAL = re.compile(r"[a-zа-яё][A-ZА-ЯЁ]")
+__all__ = ["BrandMatcher", "Match", "TextQuery"]
+
 # Letters and digits glued by apostrophes or dots, no space or hyphen: one word (О'КЕЙ, 5ka.ru).
 _ONE_WORD = re.compile(r"^[^\s\-\u2010]+$")
 # What holds the parts of a handle or a site name together with no space: dodo_pizza, dodo.pizza.
@@ -58,47 +53,9 @@ class Match:
     end: int
     text: str
     competitor: bool
-
-
-class TextQuery:
-    """A compiled BrandConfig.query: which texts satisfy it, words matched in any inflected form."""
-
-    def __init__(self, query: str):
-        self.query = query
-        self._tree: Node = parse_query(query)
-        self._index = PhraseIndex(
-            (term, compile_phrase(" ".join(term.words), False)) for term in terms(self._tree)
-        )
-
-    def matches(self, text: str) -> bool:
-        return self.matches_analysed(AnalysedText.analyse(text))
-
-    def matches_analysed(self, text: AnalysedText) -> bool:
-        present = {term for term, _, _ in self._index.find(text)}
-        return evaluate(self._tree, present.__contains__)
-
-
-@dataclass(frozen=True)
-class _Brand:
-    config: BrandConfig
-    exclusions: PhraseIndex[int] | None
-    # The exclusions written as one word, as a handle or hashtag holds them (mtsbank, мтсбанк).
-    excluded_handles: frozenset[str]
-    context: PhraseIndex[int] | None
-    query: TextQuery | None
-
-
-class _Hit(NamedTuple):  # a tuple: made for every candidate, so made cheaply
-    brand: int
-    start: int
-    end: int
-    token: int
-    # One word that is also an ordinary word of the dictionary (магнит, лента): `context` applies.
-    ordinary_word: bool
-    # Inside a hashtag or a handle, where a word starts: read as a name.
-    in_tag: bool
-    # The hashtag or handle the hit is in, as one folded word without separators.
-    handle: str | None = None
+    # "model" when the learned brand-or-word decision settled it (with its probability), else "rules".
+    decided_by: str = "rules"
+    probability: float | None = None
 
 
 class BrandMatcher:
@@ -106,13 +63,25 @@ class BrandMatcher:
 
     def __init__(
         self,
-        brands: list[_Brand],
+        brands: list[BrandRules],
         terms_index: PhraseIndex[tuple[int, bool]],
         tags: TagIndex,
         handles: HandleIndex[int],
         typos: TypoIndex[tuple[int, bool]],
+        sense: SenseModel | None = None,
     ):
         self._brands = brands
+        # The learned decision per brand index, for brands that have one (monitor/brand_sense.py).
+        self._sense = {
+            index: model
+            for index, rules in enumerate(brands)
+            if sense is not None and (model := sense.for_brand(rules.config.name)) is not None
+        }
+        # How many hits the learned decision settled, and how many it turned into mentions; and
+        # its decisions on the last text (brand, start, probability, features), for match-eval.
+        self.model_decisions = 0
+        self.model_mentions = 0
+        self.last_decisions: list[tuple[str, int, float, list[str]]] = []
         self._terms = terms_index
         self._tags = tags
         self._handles = handles
@@ -121,48 +90,132 @@ class BrandMatcher:
         self._second_look = {start for start in handles.starts if start.isascii()} | typos.starts
 
     @classmethod
-    def from_config(cls, brands: list[BrandConfig]) -> BrandMatcher:
-        compiled: list[_Brand] = []
+    def from_config(cls, brands: list[BrandConfig], sense: SenseModel | None = None) -> BrandMatcher:
+        compiled: list[BrandRules] = []
         indexes = _TermIndexes()
         for index, brand in enumerate(brands):
             for term in brand.terms:
                 indexes.add(index, brand, term)
-            compiled.append(
-                _Brand(
-                    config=brand,
-                    exclusions=_phrase_index(brand, "exclude", brand.exclude),
-                    excluded_handles=frozenset(
-                        spelling for phrase in brand.exclude for spelling in handle_spellings(phrase)
-                    ),
-                    context=_phrase_index(brand, "context", brand.context),
-                    query=TextQuery(brand.query) if brand.query else None,
-                )
-            )
+            compiled.append(compile_rules(brand))
         return cls(
             compiled,
             PhraseIndex(indexes.phrases),
             indexes.tags,
             indexes.handles,
             TypoIndex(indexes.long_names),
+            sense,
         )
 
     def find(self, text: str) -> list[Match]:
         """Each brand's first valid mention in text, sorted by start offset."""
         analysed = AnalysedText.analyse(text)
-        checks = _Checks(analysed, self._brands)
-        found: dict[int, Match] = {}
+        checks = HitChecks(analysed, self._brands, self._terms)
+        found: dict[int, Hit] = {}
+        seen: list[Hit] = []
+        waiting: list[Hit] = []
+        # Hits the rules cannot settle, for brands with a learned decision: the model's to judge.
+        undecided: list[Hit] = []
         for hit in self._hits(analysed):
-            if hit.brand in found or not checks.valid(hit):
+            seen.append(hit)
+            if hit.brand in found:
                 continue
-            config = self._brands[hit.brand].config
-            found[hit.brand] = Match(
-                config.name, hit.start, hit.end, text[hit.start : hit.end], config.competitor
+            verdict = checks.verdict(hit)
+            if verdict is Verdict.BY_CONTEXT and hit.brand in self._sense:
+                undecided.append(hit)
+            elif verdict in FOUND:
+                found[hit.brand] = hit
+                if len(found) == len(self._brands):
+                    break
+            elif verdict is Verdict.WANTS_CONTEXT:
+                waiting.append(hit)
+        if waiting:
+            self._add_listed(analysed, checks, seen, waiting, found)
+            undecided += [hit for hit in waiting if hit.brand in self._sense]
+        decided: dict[int, float] = {}
+        if self._sense:
+            self.last_decisions = []
+        for hit in sorted(undecided, key=lambda hit: hit.start):
+            if hit.brand in found:
+                continue
+            features = hit_features(analysed, hit.token, hit.end, checks.has_context(hit))
+            sense = self._sense[hit.brand]
+            probability = sense.probability(features)
+            self.model_decisions += 1
+            self.last_decisions.append(
+                (self._brands[hit.brand].config.name, hit.start, probability, features)
             )
-            if len(found) == len(self._brands):
-                break
-        return sorted(found.values(), key=lambda match: (match.start, match.brand))
+            if probability >= sense.threshold:
+                self.model_mentions += 1
+                found[hit.brand], decided[hit.brand] = hit, probability
+        matches = []
+        for hit in found.values():
+            config = self._brands[hit.brand].config
+            span = text[hit.start : hit.end]
+            by_model = hit.brand in decided
+            matches.append(
+                Match(
+                    config.name, hit.start, hit.end, span, config.competitor,
+                    "model" if by_model else "rules", decided.get(hit.brand),
+                )
+            )  # fmt: skip
+        return sorted(matches, key=lambda match: (match.start, match.brand))
 
-    def _hits(self, text: AnalysedText) -> Iterator[_Hit]:
+    def sense_examples(self, text: str) -> list[SenseExample]:
+        """What the rules say for sure about this text's ordinary-word hits, as examples for the
+        learned decision: a name written as a name is the company, an exclusion's hit is not, and a
+        bare lower-case hit with no context (not listed with another brand) is taken as not."""
+        analysed = AnalysedText.analyse(text)
+        checks = HitChecks(analysed, self._brands, self._terms)
+        examples: list[SenseExample] = []
+        for hit in self._hits(analysed):
+            rules = self._brands[hit.brand]
+            if not hit.ordinary_word or rules.context is None:
+                continue
+            if _whole_tag(analysed, hit):
+                continue  # a bare hashtag's neighbours are other hashtags: no example
+            verdict = checks.verdict(hit)
+            if verdict is Verdict.NAMED and not hit.in_tag:
+                is_brand, why = True, "named"  # a hashtag's neighbours are other hashtags: no example
+            elif verdict is Verdict.EXCLUDED:
+                is_brand, why = False, "excluded"
+            elif verdict is Verdict.WANTS_CONTEXT:
+                is_brand, why = False, "no_context"
+            else:
+                continue
+            features = hit_features(analysed, hit.token, hit.end, checks.has_context(hit))
+            examples.append(SenseExample(rules.config.name, features, is_brand, why))
+        return examples
+
+    def hit_features_at(self, text: str, start: int, end: int, brand: str) -> list[str] | None:
+        """The learned decision's features of the brand's hit at [start, end), if it is an
+        ordinary-word hit (staff feedback on a stored mention becomes an example this way)."""
+        analysed = AnalysedText.analyse(text)
+        checks = HitChecks(analysed, self._brands, self._terms)
+        for hit in self._hits(analysed):
+            rules = self._brands[hit.brand]
+            if hit.start == start and rules.config.name == brand and hit.ordinary_word and rules.context:
+                return hit_features(analysed, hit.token, hit.end, checks.has_context(hit))
+        return None
+
+    @staticmethod
+    def _add_listed(
+        text: AnalysedText, checks: HitChecks, seen: list[Hit], waiting: list[Hit], found: dict[int, Hit]
+    ) -> None:
+        """Ordinary-word hits short of context that are listed with a sure hit of another brand
+        (monitor/brand_lists.py); a brand's earliest such hit wins over a later sure one."""
+        # A list names things: «Окей, в Магнит зайду» starts with a particle, not a chain.
+        waiting = [hit for hit in waiting if can_be_noun(text.folded[hit.token])]
+        if not waiting:
+            return
+
+        def sure(hit: Hit) -> bool:
+            return checks.verdict(hit) in FOUND
+
+        for hit in vouched_for(text.text, seen, waiting, lambda hit: hit.brand, sure):
+            if hit.brand not in found or hit.start < found[hit.brand].start:
+                found[hit.brand] = hit
+
+    def _hits(self, text: AnalysedText) -> Iterator[Hit]:
         """Candidate mentions in text order, before exclusions, context and query.
 
         A hyphen compound holds the brand (Тинькофф-то, Магнит-Косметик, мтс-овский) unless an
@@ -172,13 +225,18 @@ class BrandMatcher:
         second_look, shortest_slip = self._second_look, typos.shortest
         for i, folded in enumerate(text.folded):
             if text.is_tag[i]:
-                yield from self._tag_hits(text, i)
+                tag_hits = list(self._tag_hits(text, i))
+                yield from tag_hits
                 if folded[:2] in handle_starts:
-                    yield from self._handle_hits(text, i)
+                    # #магнит is the word, read as one (_tag_hits), not a handle that is a name.
+                    words = {hit.brand for hit in tag_hits if hit.ordinary_word and _whole_tag(text, hit)}
+                    for hit in self._handle_hits(text, i):
+                        if hit.brand not in words or hit.end != text.ends[i]:
+                            yield hit
                 continue
             candidates = terms_at(text, i)
             for (brand, ordinary), last in candidates:
-                yield _Hit(brand, text.starts[i], text.ends[last], i, ordinary, False)
+                yield Hit(brand, text.starts[i], text.ends[last], i, ordinary, False)
             if candidates:
                 continue
             # No form of a term: maybe a Latin handle or site name, or a slip of a long name. Both
@@ -188,19 +246,22 @@ class BrandMatcher:
                 if ascii_word and folded[:2] in handle_starts:
                     yield from self._handle_hits(text, i)
                 for brand, ordinary in typos.find(folded):
-                    yield _Hit(brand, text.starts[i], text.ends[i], i, ordinary, False)
+                    yield Hit(brand, text.starts[i], text.ends[i], i, ordinary, False)
 
-    def _tag_hits(self, text: AnalysedText, i: int) -> Iterator[_Hit]:
+    def _tag_hits(self, text: AnalysedText, i: int) -> Iterator[Hit]:
         """A term's form inside a hashtag or handle (monitor/hashtags.py)."""
         body, folded, offset = text.text[text.starts[i] : text.ends[i]], text.folded[i], text.starts[i]
         handle = folded.replace("_", "")
+        hashtag = text.text[offset - 1] == "#"
         for hit in self._tags.find(body, folded):
-            # Glued after other words (#обожаюозон), an ordinary word is read as in plain text.
-            in_tag = not hit.glued
-            ordinary = hit.ordinary and hit.glued
-            yield _Hit(hit.brand, offset + hit.start, offset + hit.end, i, ordinary, in_tag, handle)
+            # Glued after other words (#обожаюозон), or the whole hashtag (#магнит under a fridge
+            # photo, #мир #любовь), an ordinary word is read as in plain text; an @handle is a name.
+            bare = hashtag and hit.ordinary and hit.start == 0 and hit.end == len(body)
+            as_word = hit.glued or bare
+            ordinary = hit.ordinary and as_word
+            yield Hit(hit.brand, offset + hit.start, offset + hit.end, i, ordinary, not as_word, handle)
 
-    def _handle_hits(self, text: AnalysedText, i: int) -> Iterator[_Hit]:
+    def _handle_hits(self, text: AnalysedText, i: int) -> Iterator[Hit]:
         """A whole handle or site name that is a brand's name, parts and suffixes aside: @dodo_pizza,
         dodopizzaru, tinkoff-bank, ozon.ru. The longest run of parts that is a name wins."""
         runs = list(_handle_runs(text, i))
@@ -211,7 +272,7 @@ class BrandMatcher:
             # mark, parts or a suffix is written as a handle and read as a name.
             written_as_handle = text.is_tag[i] or last > i or suffixed
             for brand in brands:
-                yield _Hit(brand, text.starts[i], text.ends[last], i, False, written_as_handle, whole)
+                yield Hit(brand, text.starts[i], text.ends[last], i, False, written_as_handle, whole)
             if brands:
                 return
 
@@ -253,16 +314,8 @@ class _TermIndexes:
                 self.phrases.append(((index, False), (WordForms(derived, frozenset()),)))
 
 
-def _phrase_index(brand: BrandConfig, key: str, phrases: list[str]) -> PhraseIndex[int] | None:
-    if not phrases:
-        return None
-    compiled = []
-    for n, phrase in enumerate(phrases):
-        words = compile_phrase(phrase, strict=False)
-        if not words:
-            raise ConfigError(f"brand {brand.name!r}: {key} {phrase!r} has no letters or digits")
-        compiled.append((n, words))
-    return PhraseIndex(compiled)
+def _whole_tag(text: AnalysedText, hit: Hit) -> bool:
+    return text.is_tag[hit.token] and (hit.start, hit.end) == (text.starts[hit.token], text.ends[hit.token])
 
 
 def _handle_runs(text: AnalysedText, i: int) -> Iterator[tuple[int, str]]:
@@ -279,77 +332,3 @@ def _handle_runs(text: AnalysedText, i: int) -> Iterator[tuple[int, str]]:
         last += 1
         handle += text.folded[last]
         yield last, handle
-
-
-class _Checks:
-    """Per-text verdicts on a brand's hits, each computed at most once and only when needed."""
-
-    def __init__(self, text: AnalysedText, brands: list[_Brand]):
-        self._text = text
-        self._brands = brands
-        self._query: dict[int, bool] = {}
-        self._exclusions: dict[int, list[tuple[int, int, bool]]] = {}
-        self._context: dict[int, bool] = {}
-
-    def valid(self, hit: _Hit) -> bool:
-        brand = self._brands[hit.brand]
-        if brand.query is not None and not self._query_holds(hit.brand, brand.query):
-            return False
-        as_name = hit.in_tag or self._reads_as_name(hit)
-        if (
-            hit.handle is not None
-            and brand.excluded_handles
-            and not brand.excluded_handles.isdisjoint(without_suffixes(hit.handle))
-        ):
-            return False  # @mts_bank, #мтсбанк with «МТС-банк» excluded; #магнитнахолодильник
-        if brand.exclusions is not None:
-            for start, end, any_spelling in self._excluded(hit.brand, brand.exclusions):
-                # A lowercase exclusion ("в мегафон") names the common noun, so it spares a hit
-                # written as a name: "позвонила в Мегафон" is the operator.
-                if start < hit.end and hit.start < end and (any_spelling or not as_name):
-                    return False
-        if brand.context is None or not hit.ordinary_word or as_name:
-            return True
-        return self._has_context(hit.brand, brand.context)
-
-    def _query_holds(self, brand: int, query: TextQuery) -> bool:
-        if brand not in self._query:
-            self._query[brand] = query.matches_analysed(self._text)
-        return self._query[brand]
-
-    def _excluded(self, brand: int, index: PhraseIndex[int]) -> list[tuple[int, int, bool]]:
-        """(start, end, applies to any spelling) of each exclusion phrase found in the text."""
-        if brand not in self._exclusions:
-            text, phrases = self._text, self._brands[brand].config.exclude
-            self._exclusions[brand] = [
-                (text.starts[i], text.ends[last], phrases[n] != phrases[n].lower())
-                for n, i, last in index.find(text)
-            ]
-        return self._exclusions[brand]
-
-    def _has_context(self, brand: int, index: PhraseIndex[int]) -> bool:
-        if brand not in self._context:
-            self._context[brand] = next(index.find(self._text), None) is not None
-        return self._context[brand]
-
-    def _reads_as_name(self, hit: _Hit) -> bool:
-        """«Магнит», "Лента", Магнит mid-sentence or magnit.ru: a name, whatever the context."""
-        text = self._text.text
-        before = visible_before(text, hit.start)
-        if before >= 0 and text[before] in _OPENING_QUOTES:
-            return True
-        if _SITE_ADDRESS.match(text, hit.end):
-            return True  # a site's address: лента.рф, perekrestok.ru
-        word = text[hit.start : hit.end]
-        if not word.isprintable():
-            word = without_invisible(word)  # Вкус\u200bМаркет has its capital inside
-        if not word[:1].isupper():
-            return False
-        if _INNER_CAPITAL.search(word):
-            return True  # a capital after a small letter (МегаФон, ВкусВилл): only names are written so
-        if word.isupper() and len(word) > 1 and hit.token > 0:
-            previous = text[self._text.starts[hit.token - 1] : self._text.ends[hit.token - 1]]
-            if previous.isupper():
-                return False  # SHOUTING TEXT: capitals say nothing
-        i = visible_before(text, hit.start, spaces=True)
-        return i >= 0 and (text[i].isalnum() or text[i] in _MID_SENTENCE)

@@ -50,7 +50,7 @@ _PUNCTUATION_IN_NAMES = _JOINERS + "\u2014\u2015,:"
 _GLUES = frozenset(("'", "\u2019", "\u02bc", "`", "."))
 _APOSTROPHES = str.maketrans({"\u2019": "'", "\u02bc": "'", "`": "'"})
 # Case endings written after an abbreviation, with or without a hyphen: МТСу, МТС-ом.
-_ABBREVIATION_ENDINGS = frozenset(("а", "у", "ом", "е", "ы", "ов", "ам", "ами", "ах"))
+ABBREVIATION_ENDINGS = frozenset(("а", "у", "ом", "е", "ы", "ов", "ам", "ами", "ах"))
 LONGEST_LEMMATIZED = 40
 
 K = TypeVar("K")
@@ -117,7 +117,7 @@ class AnalysedText:
             start += tag
             word = fold(text[start:end])
             if (
-                word in _ABBREVIATION_ENDINGS
+                word in ABBREVIATION_ENDINGS
                 and not tag
                 and starts
                 and not is_tag[-1]
@@ -186,15 +186,35 @@ def _compile_word(word: str, strict: bool) -> WordForms:
     if not chosen:
         forms |= _guess_noun_forms(folded)
     if is_abbreviation(word):
-        forms |= {folded + ending for ending in _ABBREVIATION_ENDINGS}
+        forms |= {folded + ending for ending in ABBREVIATION_ENDINGS}
     return WordForms(frozenset(forms), frozenset(lemmas))
 
 
 def is_dictionary_word(word: str) -> bool:
-    """A Russian word the dictionary knows (магнит, окей), not a made-up name (Мирпэй) or Latin."""
+    """A Russian word the dictionary knows (магнит, окей), not a made-up name (Мирпэй), Latin, or a
+    word it knows only as a company's name (Билайн, Ашан, МТС: nothing else to tell it from)."""
     # The dictionary spells «о'кей» with a plain apostrophe; texts and configs use any of them.
     folded = fold(word).translate(_APOSTROPHES)
-    return bool(_CYRILLIC.search(folded)) and any(parse.is_known for parse in _morph().parse(folded))
+    return bool(_CYRILLIC.search(folded)) and any(
+        parse.is_known and "Orgn" not in parse.tag for parse in _morph().parse(folded)
+    )
+
+
+@functools.lru_cache(maxsize=10_000)
+def can_be_noun(folded: str) -> bool:
+    """Has the word a noun reading (ленте, почте), unlike «окей», a particle, or «самокатный»?"""
+    return any(parse.tag.POS == "NOUN" for parse in _morph().parse(folded))
+
+
+# Parts of speech that make quoted words a sentence rather than a name: verbs, infinitives,
+# gerunds, short participles.
+_VERB_PARTS = frozenset(("VERB", "INFN", "GRND", "PRTS"))
+
+
+@functools.lru_cache(maxsize=10_000)
+def is_verb_form(folded: str) -> bool:
+    """Is the word's likeliest reading a form of a verb (закрыли, купить, закрыт)?"""
+    return _lemmatizable(folded) and _morph().parse(folded)[0].tag.POS in _VERB_PARTS
 
 
 @functools.lru_cache(maxsize=100_000)

@@ -26,11 +26,12 @@ from alerts.spike_alerts import queue_spike_alerts
 from alerts.spreading import requeue_grown
 from crawlers.base import Crawler
 from monitor import store
+from monitor.brand_places import BrandPlaces
 from monitor.clock import utcnow
 from monitor.config import Config, SiteSource, SourceConfig
 from monitor.db.models import Item, Mention, Sentiment, Source, Workflow
-from monitor.errors import SourceError
-from monitor.matching import BrandMatcher
+from monitor.errors import SourceError, failure_kind
+from monitor.matching import BrandMatcher, Match
 from monitor.own_accounts import OwnAccounts
 from sentiment import SentimentEngine
 from sentiment.passages import passage
@@ -53,6 +54,13 @@ class CrawlReport:
     queued: int = 0
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
+    # What kind of failure `error` is (monitor.errors.failure_kind): "blocked" when the site
+    # answered with its anti-bot check; the scheduler then waits longer before the next try.
+    error_kind: str | None = None
+
+    @property
+    def blocked(self) -> bool:
+        return self.error_kind == "blocked"
 
 
 @dataclass
@@ -84,8 +92,12 @@ class Pipeline:
         self._sender = sender
         # Lives as long as the pipeline: Telegram's rates (and a 429's pause) hold across deliveries.
         self.pacer = pacer or Pacer()
-        self.matcher = BrandMatcher.from_config(config.brands)
+        self.matcher = BrandMatcher.from_config(config.brands, config.sense_model())
         self.own_accounts = OwnAccounts({brand.name: brand.own_accounts for brand in config.brands})
+        self.places = BrandPlaces(
+            {s.name: s.brand for s in config.sources if s.brand},
+            {brand.name: brand.own_accounts for brand in config.brands},
+        )
         self._brands = {brand.name: brand for brand in config.brands}
         self._spikes_checked = False
         # Posts updated after this moment are looked at again for grown complaints (None: not yet).
@@ -139,12 +151,13 @@ class Pipeline:
             batch = crawler.fetch(source, cursor, self.config.brands)
         except SourceError as exc:
             report.error = str(exc)
+            report.error_kind = failure_kind(exc)
         except Exception as exc:  # a crawler bug must not stop the other sources
             log.exception("source %s: crawler crashed", source.name)
             report.error = f"{source.name}: unexpected {type(exc).__name__}: {exc}"
         if report.error:
             log.error("%s", report.error)
-            self._record_failure(source, report.error)
+            self._record_failure(source, report.error, report.error_kind)
             return report
         for warning in batch.warnings:
             log.warning("%s", warning)
@@ -173,8 +186,9 @@ class Pipeline:
             result = seed(source, self.config.brands, self.config.distributed)
         except SourceError as exc:
             report.error = str(exc)
+            report.error_kind = failure_kind(exc)
             log.error("%s", report.error)
-            self._record_failure(source, report.error)
+            self._record_failure(source, report.error, report.error_kind)
             return report
         report.queued = result.queued
         if result.still_queued:
@@ -188,9 +202,9 @@ class Pipeline:
             log.info("%s: queued %d start pages for the workers", source.name, result.queued)
         return report
 
-    def _record_failure(self, source: SourceConfig, error: str) -> None:
+    def _record_failure(self, source: SourceConfig, error: str, kind: str | None = None) -> None:
         with self.sessions.begin() as session:
-            store.record_failure(session, source.name, source.type, error)
+            store.record_failure(session, source.name, source.type, error, kind=kind)
 
     def match_pending(
         self, batch_size: int = 500, progress: Callable[[int], None] | None = None
@@ -205,19 +219,27 @@ class Pipeline:
                 if not items:
                     return items_done, mentions_made
                 now = utcnow()
+                source_names = self._source_names(session) if self.places else {}
                 for item in items:
-                    mentions_made += self._record_mentions(session, item)
+                    mentions_made += self._record_mentions(session, item, source_names.get(item.source_id))
                     item.matched_at = now
                 items_done += len(items)
             if progress:
                 progress(len(items))
 
-    def _record_mentions(self, session: Session, item: Item) -> int:
+    @staticmethod
+    def _source_names(session: Session) -> dict[int, str]:
+        return {row.id: row.name for row in session.execute(select(Source.id, Source.name))}
+
+    def _record_mentions(self, session: Session, item: Item, source_name: str | None = None) -> int:
         try:
             matches = self.matcher.find(item.text)
         except Exception:  # one odd text must not stop the batch
             log.exception("item %s (%s): matching failed, skipped", item.id, item.url)
             return 0
+        place_brand = self.places.brand_of(source_name or "", item.url, item.place) if self.places else None
+        if place_brand and all(match.brand != place_brand for match in matches):
+            matches = [*matches, self._place_match(place_brand)]
         # An item comes back unmatched when its text was edited: its mentions are brought up to date
         # and re-scored (a staff correction stays), so a review edited into a complaint still alerts.
         existing = {m.brand: m for m in item.mentions}
@@ -233,8 +255,13 @@ class Pipeline:
                 mention.sentiment = None
             mention.span_start, mention.span_end = match.start, match.end
             mention.matched_text = match.text[:500]
+            mention.by_place = match.text == "" and match.brand == place_brand
             mention.own_post = self.own_accounts.is_own(match.brand, item.author, item.author_url)
         return made
+
+    def _place_match(self, brand: str) -> Match:
+        """A hit without a span: the item counts for the brand because of where it was published."""
+        return Match(brand=brand, start=0, end=0, text="", competitor=self._brands[brand].competitor)
 
     def score_pending(
         self, batch_size: int = 256, progress: Callable[[int], None] | None = None

@@ -136,6 +136,8 @@ class InboxRow:
     rating_model_label: str | None = None
     # Written by the brand's own account: shown, never alerted on.
     own_post: bool = False
+    # Names no brand: counted for the brand because of where it was published.
+    by_place: bool = False
 
 
 # The inbox order: newest first (the publication time, else when we collected it), ties broken by the
@@ -263,6 +265,7 @@ def inbox_page(
             decided_by=decided_by or "model",
             rating_model_label=rating_model_label if decided_by == "rating" else None,
             own_post=bool(mention.own_post),
+            by_place=bool(mention.by_place),
         )
         for (
             mention, item, source_name, lab, score, status, assignee, size, note, first_response_at, override,

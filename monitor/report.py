@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from monitor.analytics import Trends, Week, trends, weeks_ending
 from monitor.export import Cell, Table
+from monitor.invisible import shown
 from monitor.response_times import (
     WAITING_DAYS,
     Conversation,
@@ -80,7 +81,7 @@ def build_weekly_report(
 
 
 def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
+    return html.escape(shown(str(value)), quote=True)
 
 
 def _cell(value: Cell, tz: tzinfo) -> str:

@@ -13,6 +13,14 @@ from types import FrameType
 from monitor.pipeline import Pipeline
 
 log = logging.getLogger(__name__)
+# A site that answers with its anti-bot check only tightens the block when asked again soon: each
+# blocked crawl in a row doubles the wait before the next one, up to this many intervals.
+BLOCKED_BACKOFF_MAX_INTERVALS = 16
+
+
+def wait_after(interval: float, blocked_in_a_row: int) -> float:
+    """Seconds until a source's next crawl: its interval, doubled for each blocked crawl in a row."""
+    return interval * min(2**blocked_in_a_row, BLOCKED_BACKOFF_MAX_INTERVALS)
 
 
 def run_forever(
@@ -27,20 +35,26 @@ def run_forever(
 
     Processing (match, score, queue and deliver alerts) follows every source's crawl, so an alert
     from a quick source is not held back by a slow one later in the round; with nothing due it still
-    runs, so alerts waiting for a retry go out on time.
+    runs, so alerts waiting for a retry go out on time. A source blocked by its site's anti-bot check
+    waits longer after each blocked crawl in a row (`wait_after`).
 
     `stop` is only checked between sources and batches: a batch in flight is always finished and
     committed, so stopping never loses or half-stores anything.
     """
     sources = [s for s in pipeline.config.sources if s.enabled]
     next_due = {source.name: 0.0 for source in sources}
+    blocked_in_a_row = {source.name: 0 for source in sources}
     while not stop.is_set():
         due = [s for s in sources if next_due[s.name] <= clock()]
         for source in due:
             if stop.is_set():
                 break
             report = pipeline.crawl(source)
-            next_due[source.name] = clock() + source.interval
+            blocked_in_a_row[source.name] = blocked_in_a_row[source.name] + 1 if report.blocked else 0
+            wait = wait_after(source.interval, blocked_in_a_row[source.name])
+            next_due[source.name] = clock() + wait
+            if report.blocked:
+                log.warning("%s: blocked by the site's anti-bot check; next try in %.0f s", source.name, wait)
             log.info(
                 "%s: %d new, %d updated%s",
                 source.name,

@@ -1,5 +1,5 @@
 """Is each source working: its last run, success, error and warnings as the database records them,
-judged silent, failing or degraded against its configured interval.
+judged blocked, failing, silent or degraded against its configured interval.
 
 Two views: `source_health` for the configured sources (what the health alerts watch), and
 `database_source_health` for a page about one database (the dashboard's health page, `brandpulse
@@ -45,6 +45,11 @@ class SourceHealth:
     silent: bool
     # At least FAILING_AFTER_FAILURES failed crawls in a row.
     failing: bool
+    # The last crawl failed because the site answered with its anti-bot check (a captcha, a JS
+    # challenge): the source is refused, not broken; alerted like failing once it keeps on.
+    blocked: bool = False
+    # What kind of failure last_error is (monitor.errors.failure_kind), None when unknown.
+    last_error_kind: str | None = None
     # The warnings of the last successful crawl that had any, one per line, and when.
     last_warning: str | None = None
     last_warning_at: datetime | None = None
@@ -58,13 +63,15 @@ class SourceHealth:
 
     @property
     def state(self) -> str:
-        """off, failing, silent, never_ran, degraded or ok: one word for the page and the CLI.
+        """off, blocked, failing, silent, never_ran, degraded or ok: one word for the page and the CLI.
 
         What the database records wins over the config's `enabled`: a source that has crawled is
         judged by its crawls, whatever the config at hand says (it may not be the one that ran it).
         """
         if self.last_run_at is None and not self.enabled:
             return "off"
+        if self.blocked:
+            return "blocked"
         if self.failing:
             return "failing"
         if self.silent:
@@ -75,8 +82,14 @@ class SourceHealth:
 
     @property
     def needs_attention(self) -> bool:
-        """Failing, silent or degraded, and meant to run (an unconfigured source counts as meant to)."""
-        return (self.enabled or not self.configured) and self.state in ("failing", "silent", "degraded")
+        """Blocked, failing, silent or degraded, and meant to run (an unconfigured source counts as
+        meant to)."""
+        return (self.enabled or not self.configured) and self.state in (
+            "blocked",
+            "failing",
+            "silent",
+            "degraded",
+        )
 
 
 def source_health(
@@ -146,6 +159,8 @@ def _health(
         consecutive_failures=failures,
         silent=silent,
         failing=failures >= FAILING_AFTER_FAILURES,
+        blocked=failures > 0 and row is not None and row.last_error_kind == "blocked",
+        last_error_kind=row.last_error_kind if row else None,
         last_warning=row.last_warning if row else None,
         last_warning_at=row.last_warning_at if row else None,
         consecutive_warning_runs=warning_runs,

@@ -175,13 +175,20 @@ def _note_warnings(source: Source, warnings: list[str], now: datetime) -> None:
 
 
 def record_failure(
-    session: Session, source_name: str, source_type: str, error: str, now: datetime | None = None
+    session: Session,
+    source_name: str,
+    source_type: str,
+    error: str,
+    now: datetime | None = None,
+    kind: str | None = None,
 ) -> None:
-    """Note a failed crawl: the error, when, and one more failure in a row. The cursor stays, and
-    so does the run of warned crawls: a failure neither extends nor ends it."""
+    """Note a failed crawl: the error, its kind (monitor.errors.failure_kind; "blocked" shows the
+    source as blocked), when, and one more failure in a row. The cursor stays, and so does the run
+    of warned crawls: a failure neither extends nor ends it."""
     now = now or utcnow()
     source = ensure_source(session, source_name, source_type, now)
     source.last_error = _clean(error)[:MAX_ERROR_CHARS]
+    source.last_error_kind = kind
     source.last_error_at = now
     source.last_run_at = now
     source.consecutive_failures = (source.consecutive_failures or 0) + 1
@@ -217,7 +224,7 @@ class _Prepared:
 # Fields refreshed when an item comes again, if the source gives a value this time.
 _REFRESHED = (
     "title", "author", "author_url", "author_reach", "likes", "reposts", "comments", "views", "rating",
-    "kind", "parent_external_id",
+    "kind", "parent_external_id", "place",
 )  # fmt: skip
 
 
@@ -249,6 +256,7 @@ def _prepare(source_name: str, raw: RawItem) -> _Prepared | None:
         "rating": raw.rating,
         "kind": (_clean(raw.kind).strip() or "post")[:20],
         "parent_external_id": _optional_key(raw.parent_external_id, 500),
+        "place": _optional_key(raw.extra.get("place"), 200),
         "published_at": published_at,
     }
     return _Prepared(external_id, url, _fit_key(canonical, 2000), has_url, text, fields)

@@ -28,7 +28,7 @@ from crawlers.sites import SEEN_LIMIT, to_raw_item
 from crawlers.sites.rules import SiteRules, resolve_rules
 from monitor import store
 from monitor.config import Config, SiteSource
-from monitor.errors import ConfigError
+from monitor.errors import ConfigError, failure_kind
 from monitor.secrets import mask_url_password
 
 log = logging.getLogger(__name__)
@@ -265,10 +265,11 @@ def _connect_signals(
         if report.failures and report.pages_ok == 0:
             from crawlers.sites.distributed import whole_source_error
 
-            error = str(whole_source_error(report.source, report.failures))
+            whole = whole_source_error(report.source, report.failures)
+            error = str(whole)
             report.error = report.error or error
             with sessions.begin() as session:
-                store.record_failure(session, report.source, "site", error)
+                store.record_failure(session, report.source, "site", error, kind=failure_kind(whole))
 
     crawler.signals.connect(on_opened, signal=signals.spider_opened, weak=False)
     crawler.signals.connect(on_item, signal=signals.item_scraped, weak=False)

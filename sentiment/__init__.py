@@ -73,7 +73,9 @@ def load_engine(config: SentimentConfig) -> SentimentEngine:
         from sentiment.e5_engine import load_e5
 
         # `model` may point at another artifact (python -m sentiment.train_e5 --export DIR).
-        return load_e5(config.model, threads=config.threads, quantize=config.quantize)
+        return load_e5(
+            config.model, threads=config.threads, quantize=config.quantize, precision=config.precision
+        )
     if config.engine == "transformers":
         if not config.model:
             raise ModelLoadError(

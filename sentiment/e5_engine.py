@@ -16,13 +16,14 @@ import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 
 from sentiment import LABELS, ModelLoadError
 from sentiment.batching import length_sorted_batches, pad
 from sentiment.offline import best_labels, softmax
+from sentiment.precision import computing_in, resolve
 
 E5_DIR = Path(__file__).parent / "models" / "e5"
 ENCODER_FILE = "encoder.npz"
@@ -82,13 +83,19 @@ def encode(
     return out
 
 
-def predict_logits(model: Any, sequences: list[list[int]], pad_id: int, batch_size: int = 64) -> np.ndarray:
+def predict_logits(
+    model: Any,
+    sequences: list[list[int]],
+    pad_id: int,
+    batch_size: int = 64,
+    precision: Literal["fp32", "bf16"] = "fp32",
+) -> np.ndarray:
     """Logits per sequence, in input order, scored in length-sorted batches."""
     import torch
 
     out = np.zeros((len(sequences), len(LABELS)), dtype=np.float32)
     model.eval()
-    with torch.inference_mode():
+    with torch.inference_mode(), computing_in(precision):
         for index in length_sorted_batches(sequences, batch_size):
             ids, mask = pad([sequences[i] for i in index], pad_id)
             out[index] = model(input_ids=ids, attention_mask=mask).float().numpy()
@@ -158,6 +165,7 @@ class E5BrandEngine:
         threads: int | None = None,
         batch_size: int = 64,
         quantize: bool = False,
+        precision: str = "auto",
     ):
         import torch
 
@@ -201,6 +209,8 @@ class E5BrandEngine:
 
             # Dynamic int8 on the Linear layers: faster on CPU; bench.sentiment_speed measures the cost.
             self.model = _quantize_int8(self.model, str(self.directory))
+        # Dynamic int8 already replaced the float Linear layers, so bf16 would only add casts.
+        self.precision = "fp32" if quantize else resolve(precision)
         self.max_length = int(self.metadata.get("max_length", MAX_TOKENS))
         self.tokenizer = build_tokenizer(vocabulary.vocabulary, self.max_length)
         self.pad_id = vocabulary.vocabulary.pad
@@ -221,7 +231,8 @@ class E5BrandEngine:
             return np.zeros((0, len(LABELS)), dtype=np.float32)
         brands = [brand] * len(texts) if brand is None or isinstance(brand, str) else list(brand)
         sequences = encode(self.tokenizer, texts, brands, self.max_length)
-        probabilities = softmax(predict_logits(self.model, sequences, self.pad_id, self.batch_size))
+        logits = predict_logits(self.model, sequences, self.pad_id, self.batch_size, self.precision)
+        probabilities = softmax(logits)
         if self.offline is None:
             return probabilities
         from sentiment.hybrid import mix
@@ -244,16 +255,21 @@ class E5BrandEngine:
 
 
 @functools.lru_cache(maxsize=4)
-def _cached(directory: Path, threads: int | None, quantize: bool, modified: float) -> E5BrandEngine:
-    return E5BrandEngine(directory, threads=threads, quantize=quantize)
+def _cached(
+    directory: Path, threads: int | None, quantize: bool, precision: str, modified: float
+) -> E5BrandEngine:
+    return E5BrandEngine(directory, threads=threads, quantize=quantize, precision=precision)
 
 
 def load_e5(
-    directory: str | Path | None = None, threads: int | None = None, quantize: bool = False
+    directory: str | Path | None = None,
+    threads: int | None = None,
+    quantize: bool = False,
+    precision: str = "auto",
 ) -> E5BrandEngine:
     """The engine in `directory` (default: the shipped one). Loaded once per process: the engine
     keeps no state between calls, and every pipeline, CLI command and dashboard page that asks for
     it shares the ~100 MB of weights (a changed encoder file is loaded again)."""
     path = (Path(directory) if directory else E5_DIR).resolve()
     encoder = path / ENCODER_FILE
-    return _cached(path, threads, quantize, encoder.stat().st_mtime if encoder.is_file() else 0.0)
+    return _cached(path, threads, quantize, precision, encoder.stat().st_mtime if encoder.is_file() else 0.0)

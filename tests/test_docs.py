@@ -39,6 +39,7 @@ MODELS = [
     cfg.VkSource,
     cfg.SiteSource,
     cfg.SiteFields,
+    cfg.SitePaging,
     cfg.AlertRule,
     cfg.AlertsConfig,
     cfg.DigestConfig,

@@ -35,7 +35,7 @@ def artifact(tiny_base: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple
 
 def test_saved_model_loads_offline_and_scores_like_the_trained_one(artifact):
     directory, model = artifact
-    engine = E5BrandEngine(directory, threads=1)
+    engine = E5BrandEngine(directory, threads=1, precision="fp32")
     texts = ["Сбербанк опять списали деньги, ужасно", "спасибо за быстро", "", None]
     predictions = engine.predict(texts, brand="Сбербанк")
     assert [label for label, _ in predictions] and all(label in LABELS for label, _ in predictions)
@@ -228,3 +228,53 @@ def test_an_artifact_that_mixes_with_the_offline_model_multiplies_their_probabil
     )
     got = E5BrandEngine(mixed, threads=1).predict_proba(texts, brand=["Сбербанк", "МТС"])
     assert np.allclose(got, expected, atol=1e-5)
+
+
+def test_bf16_scores_close_to_fp32_and_returns_float32(artifact):
+    texts = ["МТС опять нет связи второй день", "Сбербанк, спасибо за помощь в отделении", "тариф"]
+    exact = E5BrandEngine(artifact[0], threads=1, precision="fp32").predict_proba(texts, brand="МТС")
+    short = E5BrandEngine(artifact[0], threads=1, precision="bf16")
+    assert short.precision == "bf16"
+    fast = short.predict_proba(texts, brand="МТС")
+    assert fast.dtype == np.float32
+    assert np.abs(fast - exact).max() < 0.05
+
+
+def test_auto_precision_is_bf16_only_where_the_cpu_computes_it(monkeypatch):
+    from sentiment import precision
+
+    monkeypatch.setattr(precision, "native_bf16", lambda: True)
+    assert precision.resolve("auto") == "bf16"
+    monkeypatch.setattr(precision, "native_bf16", lambda: False)
+    assert precision.resolve("auto") == "fp32"
+    assert precision.resolve("fp32") == "fp32"
+    with pytest.raises(ValueError, match="fp16"):
+        precision.resolve("fp16")
+
+
+def test_an_int8_engine_stays_in_float32_activations(artifact):
+    assert E5BrandEngine(artifact[0], threads=1, quantize=True, precision="bf16").precision == "fp32"
+
+
+def test_precision_is_checked_in_the_configuration():
+    from pydantic import ValidationError
+
+    from monitor.config import SentimentConfig
+
+    assert SentimentConfig().precision == "auto"
+    with pytest.raises(ValidationError, match="precision"):
+        SentimentConfig(precision="fp16")
+
+
+def test_the_final_recipe_trains_on_the_dev_files_too(datasets, tiny_base, tmp_path):
+    frame = pd.DataFrame(
+        [(1, 1450000000, "ВТБ спасибо за кэшбэк", "vtb", "positive")],
+        columns=["id", "date", "text", "entity", "label"],
+    )
+    frame.to_csv(datasets / "sentirueval2015" / "banks_test.csv", index=False)
+    frame.iloc[:0].to_csv(datasets / "sentirueval2015" / "telecoms_test.csv", index=False)
+    plain = Trainer(tmp_path / "plain", TrainSettings(), tiny_base, lambda line: None)
+    final = Trainer(tmp_path / "final", TrainSettings(with_dev=True), tiny_base, lambda line: None)
+    assert "ВТБ спасибо за кэшбэк" not in plain.train.texts
+    assert "ВТБ спасибо за кэшбэк" in final.train.texts
+    assert final.held.texts == plain.held.texts  # early stopping still reads the latest train tweets

@@ -287,8 +287,9 @@ def test_alias_that_is_no_dictionary_word_counts_without_context():
     assert mir.find("Мир тесен, встретил одноклассника") == []
 
 
-def test_hashtag_of_ordinary_word_brand_counts_without_context():
-    assert found("вот это очередь #магнит") == [("Магнит", "магнит")]
+def test_hashtag_that_is_just_an_ordinary_word_needs_context_like_the_word():
+    assert found("вот это очередь #магнит") == []
+    assert found("вот это очередь, кассир одна #магнит") == [("Магнит", "магнит")]
 
 
 def test_shouted_text_needs_context():

@@ -325,3 +325,109 @@ def test_an_impossible_gmt_offset_leaves_the_entry_and_its_date_to_feedparser():
     )
     item = entry_to_item(feed.entries[0], "news", "https://example.ru/rss", datetime(2025, 3, 4, tzinfo=UTC))
     assert item is not None and "Сбербанк снова завис" in item.text
+
+
+def test_entries_sharing_the_home_page_link_without_guid_stay_distinct(fixture_server):
+    # Every entry links to https://volga-motors.example.ru/; one is printed twice, word for word.
+    batch = crawl(fixture_server, "/feeds/dealer-news-home-links.xml")
+    assert [item.title for item in batch.items] == [
+        "Сервис LADA работает в выходные",
+        "Задержка поставок LADA Vesta",
+        "Режим работы в праздники",
+        "Режим работы в праздники",
+        "Отзывная кампания LADA Granta",
+    ]
+    assert {item.url for item in batch.items} == {"https://volga-motors.example.ru/"}
+    assert len({item.external_id for item in batch.items}) == 5
+
+
+def test_entries_sharing_a_link_keep_their_ids_from_run_to_run(fixture_server):
+    first = crawl(fixture_server, "/feeds/dealer-news-home-links.xml")
+    url = fixture_server.url("/feeds/dealer-news-home-links.xml")
+    again = crawl(fixture_server, "/feeds/dealer-news-home-links.xml", cursor={"feeds": {url: {"seen": []}}})
+    assert [item.external_id for item in again.items] == [item.external_id for item in first.items]
+    state = first.cursor["feeds"][url]
+    assert (
+        crawl(fixture_server, "/feeds/dealer-news-home-links.xml", cursor={"feeds": {url: state}}).items == []
+    )
+
+
+def category_feed(entries: int | None = None) -> bytes:
+    """dealer-news-home-links.xml with every link on /news/ (a category page, not the home page),
+    cut to its first `entries` entries."""
+    feed = (FEEDS / "dealer-news-home-links.xml").read_text(encoding="utf-8")
+    feed = feed.replace(
+        "<link>https://volga-motors.example.ru/</link>\n      <desc",
+        "<link>https://volga-motors.example.ru/news/</link>\n      <desc",
+    )
+    if entries is not None:
+        head, *items = feed.split("<item>")
+        feed = "<item>".join([head, *items[:entries]]) + "</channel></rss>"
+    return feed.encode()
+
+
+@pytest.fixture
+def changing_feed() -> Iterator[tuple[LocalServer, dict[str, bytes]]]:
+    """/feeds/category.xml answering whatever the test puts in the dict under "body"."""
+    served: dict[str, bytes] = {}
+
+    def answer(request: BaseHTTPRequestHandler) -> Response:
+        return Response(200, served["body"], {"Content-Type": "application/rss+xml; charset=utf-8"})
+
+    with LocalServer(routes={"/feeds/": answer}) as server:
+        yield server, served
+
+
+def test_entries_without_guid_sharing_a_page_link_are_told_apart_by_content(changing_feed):
+    server, served = changing_feed
+    served["body"] = category_feed()
+    assert served["body"].count(b"/news/</link>") == 6
+    batch = crawl(server, "/feeds/category.xml")
+    assert len(batch.items) == 5
+    assert len({item.external_id for item in batch.items}) == 5
+
+
+def test_an_entry_told_apart_by_content_is_still_seen_when_alone_on_its_link(changing_feed):
+    server, served = changing_feed
+    served["body"] = category_feed()
+    cursor = crawl(server, "/feeds/category.xml").cursor
+    # The CMS now lists a single entry: its link alone would identify it, but it was read already.
+    served["body"] = category_feed(entries=1)
+    assert [item.title for item in crawl(server, "/feeds/category.xml").items] == [
+        "Сервис LADA работает в выходные"
+    ]
+    assert crawl(server, "/feeds/category.xml", cursor=cursor).items == []
+
+
+def test_placeholder_and_absurd_dates_are_treated_as_unknown(fixture_server):
+    before = datetime.now(UTC).replace(microsecond=0)
+    batch = crawl(fixture_server, "/feeds/city-portal-placeholder-dates.xml")
+    dates = {item.external_id: item.published_at for item in batch.items}
+    # 1 January 1970 (date('r', 0), dc:date of epoch 0), a typo'd 1926 and 2062: the fetch time.
+    for placeholder in ("zp-12055", "zp-12056", "zp-12057", "zp-12058"):
+        assert dates[placeholder] is not None
+        assert before <= dates[placeholder] <= datetime.now(UTC), placeholder
+    assert dates["zp-12059"] == datetime(2026, 11, 22, 8, 20, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    "content_type", ["text/xml", "application/rss+xml", "application/rss+xml; charset=iso-8859-1"]
+)
+def test_koi8r_feed_without_a_declared_charset_is_decoded(labelled_server, content_type):
+    # No encoding in <?xml?>, and no charset or only a server's Latin default in the header.
+    batch = crawl(labelled_server, served_as("forum-vaz.koi8r.xml", content_type))
+    gearbox = by_title(batch, "АвтоВАЗ не признаёт гарантийный случай")
+    assert gearbox.author == "Михалыч"
+    assert "Кто судился с АвтоВАЗом" in gearbox.text
+    assert by_title(batch, "Ёлочка на приборке").author == "Шурик_63"
+
+
+def test_koi8r_feed_labelled_koi8r_is_decoded(labelled_server):
+    batch = crawl(labelled_server, served_as("forum-vaz.koi8r.xml", "application/rss+xml; charset=KOI8-R"))
+    assert by_title(batch, "АвтоВАЗ не признаёт гарантийный случай").author == "Михалыч"
+
+
+def test_utf16_feed_with_a_bom_is_decoded(labelled_server):
+    batch = crawl(labelled_server, served_as("forum-vaz.utf16.xml", "text/xml"))
+    assert by_title(batch, "Ёлочка на приборке").author == "Шурик_63"
+    assert batch.warnings == []

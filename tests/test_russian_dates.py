@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
+from parsel import Selector
 
 from crawlers.sites.dates import parse_date
+from crawlers.sites.extract import text_value
+
+SITES = Path(__file__).parent / "fixtures" / "sites"
 
 # Monday 23 November 2026, 12:00 in Moscow.
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -77,6 +82,51 @@ def utc(*args: int) -> datetime:
         # a date among other words (labels, author names)
         ("автор Иван » Пн мар 03, 2025 14:05", utc(2025, 3, 3, 11, 5)),
         ("Опубликовано: 3 марта 2025 г.", utc(2025, 3, 2, 21, 0)),
+        # a separator and a link after the date: the time stays (issue 18)
+        ("Сегодня, 13:24 | Ответить", utc(2026, 11, 23, 10, 24)),
+        ("13.12.21, 14:42 |", utc(2021, 12, 13, 11, 42)),
+        ("Вчера, 23:29 |", utc(2026, 11, 22, 20, 29)),
+        ("Вчера, 23:29|Ответить", utc(2026, 11, 22, 20, 29)),
+        ("20.11.2026, 08:05 • #4", utc(2026, 11, 20, 5, 5)),
+        ("21.11.2026 18:40 · изменено", utc(2026, 11, 21, 15, 40)),
+        ("Вчера в 07:15 — Цитировать", utc(2026, 11, 22, 4, 15)),
+        ("Вчера, 23:29.", utc(2026, 11, 22, 20, 29)),
+        ("Вчера, 23:29\u200b", utc(2026, 11, 22, 20, 29)),
+        ("2026-04-10 12:55 |", utc(2026, 4, 10, 9, 55)),
+        ("10/04/2026 12:55 | Ответить", utc(2026, 4, 10, 9, 55)),
+        # rutracker (TorrentPier): day-month abbreviation-two-digit year
+        ("10-Апр-26 12:55", utc(2026, 4, 10, 9, 55)),
+        ("04-Авг-22 17:54", utc(2022, 8, 4, 14, 54)),
+        ("10-апр-2026 12:55", utc(2026, 4, 10, 9, 55)),
+        ("(10-Апр-26 12:55)", utc(2026, 4, 10, 9, 55)),
+        ("31-Фев-26 10:00", None),
+        ("10-Xyz-26 10:00", None),
+        # rutor: a two-digit year after the month name
+        ("01 Май 18", utc(2018, 4, 30, 21, 0)),
+        # day-first with slashes or dashes, "г." glued to the year
+        ("10/04/2026 12:55", utc(2026, 4, 10, 9, 55)),
+        ("10-04-2026", utc(2026, 4, 9, 21, 0)),
+        ("10.04.2026г. 12:55", utc(2026, 4, 10, 9, 55)),
+        # the time before the date
+        ("12:55 10.04.2026", utc(2026, 4, 10, 9, 55)),
+        ("в 12:55, 10 апреля", utc(2026, 4, 10, 9, 55)),
+        ("12:55 / 10.04.2026", utc(2026, 4, 10, 9, 55)),
+        ("12:55 12:55", None),
+        # a weekday before the date (LiveInternet)
+        ("Пятница, 10 Апреля 2026 г. 12:55", utc(2026, 4, 10, 9, 55)),
+        # phpBB's English defaults: month names, a 12-hour clock, "ago"
+        ("Fri Apr 10, 2026 12:55 pm", utc(2026, 4, 10, 9, 55)),
+        ("Apr 10, 2026 12:05 am", utc(2026, 4, 9, 21, 5)),
+        ("April 10th, 2026, 1:05 pm", utc(2026, 4, 10, 10, 5)),
+        ("10 Apr 2026 12:55", utc(2026, 4, 10, 9, 55)),
+        ("Пт апр 10, 2026 1:05 pm", utc(2026, 4, 10, 10, 5)),
+        ("Yesterday, 13:24", utc(2026, 11, 22, 10, 24)),
+        ("Today at 9:05 am", utc(2026, 11, 23, 6, 5)),
+        ("5 minutes ago", utc(2026, 11, 23, 8, 55)),
+        ("an hour ago", utc(2026, 11, 23, 8, 0)),
+        ("less than a minute ago", NOW),
+        ("13:05 pm", None),
+        ("3 decisions 2025", None),
         # not dates
         ("", None),
         ("   ", None),
@@ -128,3 +178,31 @@ def test_text_not_matching_the_format_falls_back_to_free_form() -> None:
 def test_unknown_timezone_is_a_value_error_naming_it() -> None:
     with pytest.raises(ValueError, match="Mars/Olympus"):
         parse_date("03.03.2025", now=NOW, timezone="Mars/Olympus")
+
+
+def post_dates(page: Selector, post: str, date: str) -> list[datetime | None]:
+    return [parse_date(text_value(node, date), now=NOW) for node in page.css(post)]
+
+
+def test_forum_dates_keep_their_time_whatever_follows():
+    # Each post footer reads like "Вчера, 23:29 | Ответить": the day alone would be up to 24 h off.
+    page = Selector(text=(SITES / "smallforum" / "topic-8812.html").read_text(encoding="utf-8"))
+    assert post_dates(page, "div.post", ".post-date ::text") == [
+        utc(2026, 11, 23, 10, 24),
+        utc(2026, 11, 22, 20, 29),
+        utc(2021, 12, 13, 11, 42),
+        utc(2026, 11, 20, 5, 5),
+        utc(2026, 11, 21, 15, 40),
+        utc(2026, 11, 22, 20, 58),
+        None,  # "дата скрыта | Ответить"
+    ]
+
+
+def test_rutracker_post_dates_are_read():
+    page = Selector(
+        text=(SITES / "rutracker" / "viewtopic-t6512034.cp1251.html").read_text(encoding="cp1251")
+    )
+    expected = [utc(2026, 4, 10, 9, 55), utc(2026, 4, 10, 14, 2), utc(2026, 11, 2, 6, 7), None]
+    assert post_dates(page, "tbody[id^=post_]", "a.p-link ::text") == expected
+    # The whole header: the author's name before the date, "(спустя 4 часа, ред. ...)" after it.
+    assert post_dates(page, "tbody[id^=post_]", "p.post-time ::text") == expected

@@ -224,11 +224,12 @@ def test_banki_api_pages_while_it_says_it_has_more(
 
 
 def test_list_api_answering_a_page_that_is_not_json_is_a_format_error(server: LocalServer) -> None:
-    server.routes["/captcha/"] = lambda request: Response(
-        200, "<html><body>Подтвердите, что вы не робот</body></html>".encode()
+    # An error page; a captcha instead of the answer is "blocked" (tests/test_sites_as_they_answer.py).
+    server.routes["/maintenance/"] = lambda request: Response(
+        200, "<html><body>Сервис временно недоступен</body></html>".encode()
     )
     with pytest.raises(SourceFormatError, match=r"not JSON .*it starts '<html><body>"):
-        crawl(site(server, "/captcha/?page=1", preset="banki_api"))
+        crawl(site(server, "/maintenance/?page=1", preset="banki_api"))
 
 
 def test_irecommend_preset_counts_lit_stars_not_the_widget_size(batches: dict[str, Batch]) -> None:
@@ -353,7 +354,8 @@ def test_changed_layout_is_a_warning_naming_selector_and_url(
     batch = batches["changed"]
     assert len(batch.items) == 4  # the page with the old layout still counts
     assert batch.warnings == [
-        "test-site: no items matched selector '.review-list-chunk .item' on "
+        "test-site: no items matched selector "
+        "\".review-list-chunk .item, [itemprop='review'][itemtype*='schema.org/Review']\" on "
         f"{shared_server.url('/changed/otzovik-sberbank-2027.html')} (layout changed?)"
     ]
 

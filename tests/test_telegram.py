@@ -125,8 +125,13 @@ def test_views_are_parsed_from_the_page():
         ("12.5M", 12_500_000),
         ("1 234", 1234),
         ("1,234", 1234),
+        ("12 345", 12_345),
+        ("1,2 тыс.", 1200),
+        ("3 млн", 3_000_000),
         ("", None),
         ("много", None),
+        ("1.2X", None),
+        ("K", None),
     ],
 )
 def test_view_counts_are_read_like_telegram_writes_them(shown, count):
@@ -371,3 +376,55 @@ def test_older_page_redirected_away_keeps_newer_posts_and_the_cursor(tme):
 )
 def test_channel_can_be_given_as_handle_or_link(configured):
     assert channel_name(configured) == CHANNEL
+
+
+# A public chat whose counter says "members" (as groups and some channels do), not "subscribers".
+MEMBERS = "domru_klienty"
+
+
+def members_page() -> str:
+    return (FIXTURES / "telegram" / "s" / MEMBERS).read_text(encoding="utf-8")
+
+
+def test_members_counter_is_the_audience(fixture_server):
+    batch = crawl(fixture_server, MEMBERS)
+    assert [item.external_id for item in batch.items] == [f"{MEMBERS}/{n}" for n in (1, 2, 3)]
+    assert {item.author_reach for item in batch.items} == {1200}
+    assert batch.warnings == []
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "audience"),
+    [
+        ("1.2K", "members", 1200),
+        ("1", "member", 1),
+        ("12 345", "участников", 12_345),
+        ("2 381", "участника", 2381),
+        ("48,3K", "подписчиков", 48_300),
+        ("1,2 тыс.", "участников", 1200),
+        # broken or not an audience: no reach rather than a wrong one
+        ("много", "members", None),
+        ("1.2K", "online", None),
+    ],
+)
+def test_audience_counter_is_read_in_every_wording(value, kind, audience):
+    html = members_page().replace(
+        '<span class="counter_value">1.2K</span> <span class="counter_type">members</span>',
+        f'<span class="counter_value">{value}</span> <span class="counter_type">{kind}</span>',
+    )
+    html = html.replace('<div class="tgme_header_counter">1.2K members</div>', "")
+    assert html != members_page()
+    assert parse_channel_page(html).subscribers == audience
+
+
+@pytest.mark.parametrize(
+    ("header", "audience"),
+    [("1.2K members", 1200), ("12 345 участников", 12_345), ("2.9K subscribers", 2900), ("", None)],
+)
+def test_header_counter_is_read_when_the_channel_card_has_no_counters(header, audience):
+    # The narrow layout shows only the header: "<title> 1.2K members".
+    card = members_page().split('<div class="tgme_channel_info_counters">')
+    without_counters = card[0] + card[1].split("</div>\n          </div>", 1)[1]
+    html = without_counters.replace("1.2K members", header)
+    assert "tgme_channel_info_counter" not in html
+    assert parse_channel_page(html).subscribers == audience

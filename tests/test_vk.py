@@ -175,8 +175,11 @@ def test_comments_under_community_posts_become_comment_items(vk_token, vk, clock
 def test_items_from_a_watched_wall_name_their_community(vk_token, vk, clock):
     # So the pipeline can credit the brand for complaints under its posts that never name it.
     batch = by_id(crawl(vk, clock, all_brands=[VKUSMARKET], groups=["vkusmarket"]))
-    assert batch[f"wall{OWN}_1520_r1546"].extra == {"community": "vkusmarket"}
-    assert batch[f"wall{OWN}_1549"].extra == {"community": "vkusmarket"}  # found by the search too
+    assert batch[f"wall{OWN}_1520_r1546"].extra == {"community": "vkusmarket", "place": "vk:vkusmarket"}
+    assert batch[f"wall{OWN}_1549"].extra == {
+        "community": "vkusmarket",
+        "place": "vk:vkusmarket",
+    }  # found by the search too
     assert batch["wall48127730_2301"].extra == {}
 
 
@@ -365,7 +368,11 @@ def test_repost_keeps_the_words_of_every_copy_and_points_to_the_original(vk_toke
         "Проверьте свои выписки 👇\n\nКто ещё столкнулся?\n\n"
         "МТС списал 299 ₽ за подписку, которую я не подключал. Поддержка молчит."
     )
-    assert repost.extra == {"community": "skidki_tmn", "repost_of": "wall60981142_702"}
+    assert repost.extra == {
+        "community": "skidki_tmn",
+        "place": "vk:skidki_tmn",
+        "repost_of": "wall60981142_702",
+    }
     # The reach and the counters are the repost's own.
     assert (repost.author, repost.author_reach, repost.views) == ("Скидки и акции Тюмени", 87650, 5200)
 

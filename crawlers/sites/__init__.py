@@ -30,6 +30,7 @@ from monitor.config import BrandConfig, SiteSource
 from monitor.errors import (
     ConfigError,
     SourceAuthError,
+    SourceBlocked,
     SourceError,
     SourceFormatError,
     SourceRateLimited,
@@ -52,6 +53,7 @@ _FAILURE_ERRORS: dict[str, type[SourceError]] = {
     "too_large": SourceFormatError,
     "format": SourceFormatError,
     "parse_error": SourceFormatError,
+    "blocked": SourceBlocked,
 }
 
 
@@ -212,13 +214,16 @@ def to_raw_item(record: dict[str, Any], rules: SiteRules) -> RawItem:
 
 
 def _whole_source_error(source: str, failures: list[dict[str, str]]) -> SourceError:
-    first = failures[0]
+    blocked = [failure for failure in failures if failure.get("kind") == "blocked"]
+    first = (blocked or failures)[0]
     kinds = {failure.get("kind", "unavailable") for failure in failures}
-    error = (
-        _FAILURE_ERRORS.get(first.get("kind", ""), SourceUnavailable)
-        if len(kinds) == 1
-        else SourceUnavailable
-    )
+    if blocked:
+        # One captcha among the failures says why the others failed too: the site refuses us.
+        error: type[SourceError] = SourceBlocked
+    elif len(kinds) == 1:
+        error = _FAILURE_ERRORS.get(first.get("kind", ""), SourceUnavailable)
+    else:
+        error = SourceUnavailable
     more = f" (and {len(failures) - 1} more pages)" if len(failures) > 1 else ""
     return error(source, f"no page could be fetched: {first['url']}: {first['reason']}{more}")
 

@@ -1,6 +1,7 @@
 """Dates as Russian sites print them ("вчера в 14:05", "3 марта 2025 г.", "2 часа назад") -> UTC datetimes.
 
-Also unix timestamps, as forums keep them in attributes (XenForo's data-time="1732345678").
+Also unix timestamps, as forums keep them in attributes (XenForo's data-time="1732345678"), rutracker's
+"04-Авг-22 17:54", and phpBB's English defaults ("Fri Apr 10, 2026 12:55 pm", "5 minutes ago").
 
 Pure functions: the caller passes `now` and the site's timezone, so the same text always gives the
 same answer. Anything not understood gives None; the pipeline then falls back to the collection time.
@@ -31,6 +32,19 @@ _MONTHS = {
     "ноя": 11,
     "дек": 12,
 }
+# English names are matched whole, not by stem: "3 decisions" must not read as 3 December.
+_ENGLISH_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
+            ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
+            ("oct", "october"), ("nov", "november"), ("dec", "december"),
+        ),
+        start=1,
+    )
+    for name in names
+}  # fmt: skip
 
 # Seconds in one unit, keyed by the stem every inflection starts with.
 _UNITS = (
@@ -44,8 +58,24 @@ _UNITS = (
     ("мес", 30 * 86400),
     ("год", 365 * 86400),
     ("лет", 365 * 86400),
+    ("sec", 1),
+    ("min", 60),
+    ("hour", 3600),
+    ("hr", 3600),
+    ("day", 86400),
+    ("week", 7 * 86400),
+    ("month", 30 * 86400),
+    ("year", 365 * 86400),
 )
-_WORD_NUMBERS = {"одну": 1, "один": 1, "одна": 1, "полчаса": 30, "пару": 2, "две": 2, "два": 2, "три": 3}
+_WORD_NUMBERS = {
+    "одну": 1, "один": 1, "одна": 1, "полчаса": 30, "пару": 2, "две": 2, "два": 2, "три": 3,
+    "a": 1, "an": 1, "one": 1, "two": 2, "three": 3,
+}  # fmt: skip
+_JUST_NOW = frozenset(
+    {"только что", "сейчас", "только сейчас", "менее минуты назад", "меньше минуты назад", "just now",
+     "less than a minute ago", "a few seconds ago"}
+)  # fmt: skip
+_RELATIVE_DAYS = {"сегодня": 0, "вчера": 1, "позавчера": 2, "today": 0, "yesterday": 1}
 
 # Weekday names as XenForo prints posts of the last week ("Суббота в 18:40"), Monday = 0.
 _WEEKDAYS = {
@@ -61,24 +91,46 @@ _WEEKDAYS = {
     "воскресенье": 6,
 }
 
-_TIME = r"(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?::(?P<second>\d{2}))?"
+# phpBB's English default writes a 12-hour clock: "12:55 pm".
+_TIME = r"(?P<hour>\d{1,2})[:.](?P<minute>\d{2})(?::(?P<second>\d{2}))?(?:\s*(?P<half>[ap])\.?m\.?)?"
 # Drupal (irecommend) separates the time with a dash: "12 марта, 2024 - 10:15".
 _TIME_TAIL = rf"(?:\s*(?:,|в|at|-|–|—)?\s*{_TIME})?"
-_RELATIVE_DAY = re.compile(rf"^(?P<day>сегодня|вчера|позавчера)\s*(?:,|в)?\s*(?:{_TIME})?$")
+_MONTH_WORD = r"(?P<month>[а-яa-z]+)\.?"
+# A two-digit year never runs on into more digits: "2025" is not "20" followed by "25".
+_YEAR = r"(?P<y>\d{4}|\d{2})(?!\d)"
+_RELATIVE_DAY = re.compile(
+    rf"^(?P<day>сегодня|вчера|позавчера|today|yesterday)\s*(?:,|в|at)?\s*(?:{_TIME})?$"
+)
 # A weekday needs its time: "среда" alone is as likely a word ("среда" is also "environment").
 _WEEKDAY = re.compile(rf"^(?:в\s+)?(?P<weekday>[а-я]+)\s*(?:,|в)?\s*{_TIME}$")
-_NUMERIC = re.compile(rf"^(?P<d>\d{{1,2}})\.(?P<m>\d{{1,2}})\.(?P<y>\d{{4}}|\d{{2}}){_TIME_TAIL}$")
+# "03.03.2025", "3.3.25", and the same with slashes or dashes ("10/04/2026", "10-04-2026"): day first.
+_NUMERIC = re.compile(
+    rf"^(?P<d>\d{{1,2}})(?P<sep>[./-])(?P<m>\d{{1,2}})(?P=sep){_YEAR}(?:\s*г\.?)?{_TIME_TAIL}$"
+)
 _DAY_MONTH_YEAR = re.compile(
-    rf"^(?P<d>\d{{1,2}})\s+(?P<month>[а-я]+)\.?(?:,?\s+(?P<y>\d{{4}}))?(?:\s*(?:г\.?|года?))?{_TIME_TAIL}$"
+    rf"^(?P<d>\d{{1,2}})\s+{_MONTH_WORD}(?:,?\s+{_YEAR})?(?:\s*(?:г\.?|года?))?{_TIME_TAIL}$"
 )
-# phpBB's default English-order format with Russian names: "пн мар 03, 2025 14:05".
+# rutracker and other TorrentPier forums: "04-Авг-22 17:54", also with a four-digit year.
+_DASHED = re.compile(rf"^(?P<d>\d{{1,2}})-{_MONTH_WORD}-{_YEAR}{_TIME_TAIL}$")
+# phpBB's default English-order format, Russian or English: "пн мар 03, 2025 14:05", "Fri Apr 10, 2026".
 _MONTH_DAY_YEAR = re.compile(
-    rf"^(?:[а-я]{{2}}\s+)?(?P<month>[а-я]+)\.?\s+(?P<d>\d{{1,2}}),?\s+(?P<y>\d{{4}}){_TIME_TAIL}$"
+    rf"^(?:[а-яa-z]{{2,11}}\.?,?\s+)?{_MONTH_WORD}\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?,?\s+(?P<y>\d{{4}}){_TIME_TAIL}$"
 )
-_AGO = re.compile(r"^(?:(?P<count>\d+|[а-я]+)\s+)?(?P<unit>[а-я]+)\s+назад$")
+_AGO = re.compile(r"^(?:(?P<count>\d+|[а-яa-z]+)\s+)?(?P<unit>[а-яa-z]+)\s+(?:назад|ago)$")
+# The time before the date: "12:55 10.04.2026", "в 12:55, 10 апреля". Colon times only: "12.05 10.04"
+# is as likely two dates. The rest must not start with a time, so the rewrite cannot loop.
+_TIME_FIRST = re.compile(
+    r"^(?:в\s+|at\s+)?(?P<clock>\d{1,2}:\d{2}(?::\d{2})?(?:\s*[ap]\.?m\.?)?)\s*[,/]?\s+(?P<rest>(?!\d{1,2}:\d{2}).+)$"
+)
 _ISO_HINT = re.compile(r"^\d{4}-\d{2}-\d{2}")
 # Seconds (10 digits: 2001..2286) or milliseconds (13 digits) since 1970; shorter numbers are not dates.
 _EPOCH = re.compile(r"^(?P<seconds>\d{10})(?P<millis>\d{3})?$")
+# What forums print around a date: separators ("13.12.21, 14:42 | Ответить", "Вчера, 23:29 • #5"; not
+# "/", which is part of "10/04/2026"), and invisible characters that would glue junk to the time.
+_SEPARATORS = re.compile(r"[|»«•·¦‖∙●◦▪►▸]")
+_INVISIBLE = re.compile("[\u200b-\u200f\u2060\ufeff\u00ad]")
+# Punctuation around a run of words that never belongs to the date ("23:29.", "(10-Апр-26 12:55)").
+_EDGE_JUNK = " ,:;-—–.()[]!?*#"
 
 
 def timezone_named(name: str | None) -> tzinfo:
@@ -106,7 +158,7 @@ def parse_date(
         return None
     zone = timezone if isinstance(timezone, tzinfo) else timezone_named(timezone)
     now = now if now.tzinfo else now.replace(tzinfo=UTC)
-    raw = " ".join(text.replace("\xa0", " ").split())
+    raw = " ".join(_INVISIBLE.sub("", text).replace("\xa0", " ").split())
     if not raw:
         return None
     if date_format:
@@ -130,16 +182,17 @@ def _parse_whole(text: str, now: datetime, zone: tzinfo) -> datetime | None:
 
 
 def _scan(text: str, now: datetime, zone: tzinfo) -> datetime | None:
-    """A date inside other words: "автор Иван » Пн мар 03, 2025 14:05", "Опубликовано: 3 марта 2025".
+    """A date inside other words: "автор Иван » Пн мар 03, 2025 14:05", "Вчера, 23:29 | Ответить".
 
-    The longest run of words that parses wins, the earliest among equals; short labels only.
+    The longest run of words that parses wins, the earliest among equals; short labels only. The
+    longest run comes first so that the day alone ("вчера") never wins over the day with its time.
     """
-    words = text.replace("»", " ").replace("|", " ").split()
+    words = _SEPARATORS.sub(" ", text).split()
     if len(words) > 30:
         return None
-    for length in range(len(words) - 1, 0, -1):
+    for length in range(len(words), 0, -1):
         for start in range(0, len(words) - length + 1):
-            found = _parse_whole(" ".join(words[start : start + length]).strip(" ,:;-—"), now, zone)
+            found = _parse_whole(" ".join(words[start : start + length]).strip(_EDGE_JUNK), now, zone)
             if found is not None:
                 return found
     return None
@@ -154,11 +207,31 @@ def _to_utc(value: datetime, zone: tzinfo) -> datetime:
 def _local(day: date, match: re.Match[str], zone: tzinfo) -> datetime | None:
     """The local date plus the optional hh:mm(:ss) groups of `match`, in UTC; None for a bad time."""
     hour = match.group("hour")
+    if not hour:
+        return _to_utc(datetime.combine(day, time()), zone)
     try:
-        at = time(int(hour), int(match.group("minute")), int(match.group("second") or 0)) if hour else time()
+        at = time(
+            _hour_of_day(hour, match.group("half")),
+            int(match.group("minute")),
+            int(match.group("second") or 0),
+        )
     except ValueError:
         return None
     return _to_utc(datetime.combine(day, at), zone)
+
+
+def _hour_of_day(hour: str, half: str | None) -> int:
+    """ "12" + "a" (12:55 am) -> 0, "1" + "p" -> 13; ValueError for "13" + "p" (no such 12-hour time)."""
+    number = int(hour)
+    if half is None:
+        return number
+    if not 1 <= number <= 12:
+        raise ValueError(f"{hour} is not a 12-hour clock hour")
+    return number % 12 + (12 if half == "p" else 0)
+
+
+def _month_number(word: str) -> int | None:
+    return _ENGLISH_MONTHS.get(word) if word.isascii() else _MONTHS.get(word[:3])
 
 
 def _parse_iso(text: str, now: datetime, zone: tzinfo) -> datetime | None:
@@ -182,7 +255,7 @@ def _parse_relative_day(text: str, now: datetime, zone: tzinfo) -> datetime | No
     match = _RELATIVE_DAY.match(text)
     if not match:
         return None
-    days_back = {"сегодня": 0, "вчера": 1, "позавчера": 2}[match.group("day")]
+    days_back = _RELATIVE_DAYS[match.group("day")]
     today = now.astimezone(zone).date()
     return _local(today - timedelta(days=days_back), match, zone)
 
@@ -198,7 +271,7 @@ def _parse_weekday(text: str, now: datetime, zone: tzinfo) -> datetime | None:
 
 
 def _parse_ago(text: str, now: datetime, zone: tzinfo) -> datetime | None:
-    if text in ("только что", "сейчас", "только сейчас"):
+    if text in _JUST_NOW:
         return now.astimezone(UTC)
     match = _AGO.match(text)
     if not match:
@@ -225,22 +298,19 @@ def _parse_numeric(text: str, now: datetime, zone: tzinfo) -> datetime | None:
     match = _NUMERIC.match(text)
     if not match:
         return None
-    year = int(match.group("y"))
-    if year < 100:
-        year += 2000
-    return _dated(year, int(match.group("m")), int(match.group("d")), match, zone)
+    return _dated(_full_year(match.group("y")), int(match.group("m")), int(match.group("d")), match, zone)
 
 
 def _parse_day_month(text: str, now: datetime, zone: tzinfo) -> datetime | None:
     match = _DAY_MONTH_YEAR.match(text)
     if not match:
         return None
-    month = _MONTHS.get(match.group("month")[:3])
+    month = _month_number(match.group("month"))
     if month is None:
         return None
     day = int(match.group("d"))
     if match.group("y"):
-        return _dated(int(match.group("y")), month, day, match, zone)
+        return _dated(_full_year(match.group("y")), month, day, match, zone)
     # "3 марта" without a year: this year, or last year if that would be in the future.
     local_now = now.astimezone(zone)
     found = _dated(local_now.year, month, day, match, zone)
@@ -249,14 +319,37 @@ def _parse_day_month(text: str, now: datetime, zone: tzinfo) -> datetime | None:
     return found
 
 
+def _parse_dashed(text: str, now: datetime, zone: tzinfo) -> datetime | None:
+    match = _DASHED.match(text)
+    if not match:
+        return None
+    month = _month_number(match.group("month"))
+    if month is None:
+        return None
+    return _dated(_full_year(match.group("y")), month, int(match.group("d")), match, zone)
+
+
 def _parse_month_day(text: str, now: datetime, zone: tzinfo) -> datetime | None:
     match = _MONTH_DAY_YEAR.match(text)
     if not match:
         return None
-    month = _MONTHS.get(match.group("month")[:3])
+    month = _month_number(match.group("month"))
     if month is None:
         return None
     return _dated(int(match.group("y")), month, int(match.group("d")), match, zone)
+
+
+def _parse_time_first(text: str, now: datetime, zone: tzinfo) -> datetime | None:
+    """ "12:55 10.04.2026" is read as "10.04.2026 12:55"."""
+    match = _TIME_FIRST.match(text)
+    if not match:
+        return None
+    return _parse_whole(f"{match.group('rest')} {match.group('clock')}", now, zone)
+
+
+def _full_year(digits: str) -> int:
+    # Two-digit years on Russian forums are this century: "13.12.21", "04-Авг-22".
+    return int(digits) + 2000 if len(digits) <= 2 else int(digits)
 
 
 def _dated(year: int, month: int, day: int, match: re.Match[str], zone: tzinfo) -> datetime | None:
@@ -275,5 +368,7 @@ _PARSERS = (
     _parse_ago,
     _parse_numeric,
     _parse_day_month,
+    _parse_dashed,
     _parse_month_day,
+    _parse_time_first,
 )

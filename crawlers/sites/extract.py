@@ -14,6 +14,7 @@ from typing import Any
 
 from parsel import Selector, SelectorList
 
+from crawlers.sites.date_formats import parse_with_format
 from crawlers.sites.dates import parse_date
 from crawlers.sites.rules import SiteRules, counted, selector_alternatives
 
@@ -183,7 +184,9 @@ def build_item(
         return None
     author = single_line(author) or None
     date_text = single_line(date_text) or None
-    published = parse_date(date_text, now=now, timezone=zone, date_format=rules.date_format)
+    published = parse_with_format(date_text, rules.date_format, zone) if rules.date_format else None
+    if published is None:
+        published = parse_date(date_text, now=now, timezone=zone, date_format=rules.date_format)
     url = _urljoin(base_url or page_url, href) if href else None
     return {
         "external_id": external_id or url or content_hash(author, date_text, text),

@@ -9,6 +9,9 @@ through. The rules are data as for pages, with key paths instead of CSS:
                 template of paths for a value built from several keys ("/response/{id}/")
     next_page   a path to the next page: a URL (followed), or true / a page number (then the
                 current URL's `page` query parameter is set to the next page)
+    paging      for APIs that give no next page (or not always): the page parameter's name and first
+                number (sravni.ru: pageIndex from 0), and where the answer says whether more pages
+                follow (has_more) or how many records there are (total, paged by the page size)
 
 Text fields may hold HTML (<p>, <br>, &quot;): they are read like a page's text, one line per block.
 """
@@ -24,9 +27,11 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 from parsel import Selector
 
 from crawlers.sites.extract import build_item, node_text, normalise, parse_rating
-from crawlers.sites.rules import SiteRules
+from crawlers.sites.rules import PagingRules, SiteRules
 
 _MISSING = object()
+# Paging by the `page` parameter from 1: what an API without `paging` settings gets.
+DEFAULT_PAGING = PagingRules()
 
 
 class NotJson(ValueError):
@@ -75,18 +80,49 @@ def read_record(
     )
 
 
-def next_page_url(data: Any, path: str | None, page_url: str) -> str | None:
-    """Where the next page is, from the value at `path`: a URL, or true / a number (the `page` parameter)."""
-    if not path:
-        return None
-    value = value_at(data, path)
+def next_page_url(
+    data: Any,
+    path: str | None,
+    page_url: str,
+    paging: PagingRules = DEFAULT_PAGING,
+    records: int | None = None,
+) -> str | None:
+    """Where the next page is. The value at `path` first: a URL, true / a page number (the page
+    parameter), or false / null (the last page). When the answer has no such key: `paging.has_more`,
+    then `paging.total` against the pages read so far (`records`: how many this page held)."""
+    value = value_at(data, path) if path else _MISSING
+    if value is not _MISSING:
+        return _next_from_value(value, page_url, paging)
+    if paging.has_more:
+        flag = value_at(data, paging.has_more)
+        if isinstance(flag, bool):
+            return with_page(page_url, current_page(page_url, paging) + 1, paging) if flag else None
+    if paging.total:
+        return _next_from_total(value_at(data, paging.total), page_url, paging, records)
+    return None
+
+
+def _next_from_value(value: Any, page_url: str, paging: PagingRules) -> str | None:
     if isinstance(value, str) and value.strip():
         return urljoin(page_url, value.strip())
+    current = current_page(page_url, paging)
     if value is True:
-        return with_page(page_url, current_page(page_url) + 1)
-    if isinstance(value, int) and not isinstance(value, bool) and value > current_page(page_url):
-        return with_page(page_url, value)
+        return with_page(page_url, current + 1, paging)
+    if isinstance(value, int) and not isinstance(value, bool) and value > current:
+        return with_page(page_url, value, paging)
     return None
+
+
+def _next_from_total(total: Any, page_url: str, paging: PagingRules, records: int | None) -> str | None:
+    """The next page while the pages read so far hold fewer records than `total`."""
+    if isinstance(total, str) and total.strip().isdigit():
+        total = int(total)
+    if not isinstance(total, int) or isinstance(total, bool) or not records:
+        return None  # no count, or an empty page: nothing says more follow
+    size = page_size(page_url, paging) or records
+    current = current_page(page_url, paging)
+    pages_read = current - paging.first_page + 1
+    return with_page(page_url, current + 1, paging) if pages_read * size < total else None
 
 
 def value_at(data: Any, path: str) -> Any:
@@ -129,15 +165,25 @@ def html_text(value: str | None) -> str | None:
     return (node_text(body[0]) if body else normalise(value)) or None
 
 
-def current_page(url: str) -> int:
-    value = dict(parse_qsl(urlsplit(url).query)).get("page", "1")
-    return int(value) if value.isdigit() else 1
+def current_page(url: str, paging: PagingRules = DEFAULT_PAGING) -> int:
+    value = dict(parse_qsl(urlsplit(url).query)).get(paging.page_param, "")
+    return int(value) if value.isdigit() else paging.first_page
 
 
-def with_page(url: str, page: int) -> str:
+def page_size(url: str, paging: PagingRules) -> int | None:
+    """The page size the URL asks for (paging.size_param), else the configured one."""
+    if paging.size_param:
+        value = dict(parse_qsl(urlsplit(url).query)).get(paging.size_param, "")
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    return paging.page_size
+
+
+def with_page(url: str, page: int, paging: PagingRules = DEFAULT_PAGING) -> str:
     parts = urlsplit(url)
-    query = [(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True) if key != "page"]
-    query.append(("page", str(page)))
+    name = paging.page_param
+    query = [(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True) if key != name]
+    query.append((name, str(page)))
     return urlunsplit(parts._replace(query=urlencode(query)))
 
 

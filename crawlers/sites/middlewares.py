@@ -1,5 +1,6 @@
 """Scrapy settings and downloader middlewares for one site crawl: politeness, retries with backoff,
-size limits, and a fix for Scrapy's robots.txt middleware.
+size limits, a cookie-setting redirect back to the same page, and a fix for Scrapy's robots.txt
+middleware.
 
 `crawl_settings` names the middlewares here by dotted path (DOWNLOADER_MIDDLEWARES), so moving one
 means changing its string there too.
@@ -11,9 +12,10 @@ import inspect
 import os
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urljoin
 
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware as _ScrapyRobotsTxtMiddleware
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import IgnoreRequest, NotConfigured
 from scrapy.http import Request, Response
 from scrapy.utils.defer import maybe_deferred_to_future
 from scrapy.utils.misc import load_object
@@ -48,6 +50,8 @@ def crawl_settings(rules: SiteRules) -> dict[str, Any]:
         "DOWNLOADER_MIDDLEWARES": {
             "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
             "crawlers.sites.middlewares.BackoffRetryMiddleware": 550,
+            # After CookiesMiddleware (700) has stored the cookie, before RedirectMiddleware (600).
+            "crawlers.sites.middlewares.CookieRedirectMiddleware": 650,
             **(
                 {
                     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
@@ -130,6 +134,44 @@ class BackoffRetryMiddleware:
             from twisted.internet import reactor
 
             await maybe_deferred_to_future(deferLater(reactor, seconds, lambda: None))  # type: ignore[arg-type]
+
+
+class CookieRedirectMiddleware:
+    """A redirect back to the page just asked for that sets a cookie is followed once, with the cookie.
+
+    That is how anti-bot steps work (banki.ru's list API answers 302 to the same URL with
+    `Set-Cookie: __hash_=...`): the second request carries the cookie and gets the page. Scrapy's
+    RedirectMiddleware would hand that request to the duplicate filter, which drops a URL already
+    fetched ("redirects in a loop"). A second such redirect, cookie or not, is a true loop.
+    """
+
+    REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
+
+    @classmethod
+    def from_crawler(cls, crawler: Any) -> CookieRedirectMiddleware:
+        if not crawler.settings.getbool("COOKIES_ENABLED", True):
+            raise NotConfigured
+        return cls()
+
+    def process_response(self, request: Request, response: Response, spider: Any = None) -> Any:
+        location = response.headers.get(b"Location")
+        if response.status not in self.REDIRECT_STATUSES or not location or request.meta.get("dont_redirect"):
+            return response
+        target = urljoin(request.url, location.decode("latin-1").strip())
+        earlier = [*request.meta.get("redirect_urls", []), request.url]
+        if target not in earlier:
+            return response  # a new URL: RedirectMiddleware follows it as usual
+        if request.meta.get("brandpulse_cookie_redirect"):
+            raise IgnoreRequest(f"redirects in a loop (back to {target}) even with the cookie it set")
+        if not response.headers.getlist(b"Set-Cookie"):
+            return response  # no cookie, nothing changes on a second try: let the loop be reported
+        meta = {
+            **request.meta,
+            "brandpulse_cookie_redirect": True,
+            "redirect_urls": earlier,
+            "redirect_times": request.meta.get("redirect_times", 0) + 1,
+        }
+        return request.replace(url=target, meta=meta, dont_filter=True)
 
 
 class RobotsTxtMiddleware(_ScrapyRobotsTxtMiddleware):

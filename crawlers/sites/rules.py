@@ -5,8 +5,9 @@ item or text selector, or a selector that is not valid CSS is a ConfigError nami
 the key, raised before any request is made. What comes out is plain, typed, JSON-able data that the
 crawl subprocess receives on stdin.
 
-A preset with `format: json` reads a site's own list API instead of its pages: `item` and the
-fields are then key paths into the JSON (see crawlers/sites/json_listing.py), not CSS.
+A preset or source with `format: json` reads a site's own list API instead of its pages: `item`,
+the fields and `paging.total` / `paging.has_more` are then key paths into the JSON (see
+crawlers/sites/json_listing.py), not CSS. `date_format` is checked as a strptime format.
 """
 
 from __future__ import annotations
@@ -23,16 +24,28 @@ import yaml
 from cssselect import SelectorError
 from parsel.csstranslator import HTMLTranslator
 
+from crawlers.sites.date_formats import check_format
 from crawlers.sites.dates import DEFAULT_TIMEZONE, timezone_named
-from monitor.config import BrandConfig, SiteFields, SiteSource
+from monitor.config import BrandConfig, SiteFields, SitePaging, SiteSource
 from monitor.errors import ConfigError
 
 FIELD_NAMES = tuple(SiteFields.model_fields)
 # Keys a preset in presets.yaml may set. `kind` is the RawItem kind (review, post, comment...);
 # `timezone` is the zone the site prints its dates in; `newest_first: false` for listings that put
 # the oldest first (forum topics), where a page of known items says nothing about the next page.
-PRESET_KEYS = ("item", "fields", "next_page", "date_format", "kind", "timezone", "newest_first", "format")
+PRESET_KEYS = (
+    "item",
+    "fields",
+    "next_page",
+    "date_format",
+    "kind",
+    "timezone",
+    "newest_first",
+    "format",
+    "paging",
+)
 FORMATS = ("html", "json")
+PAGING_KEYS = tuple(SitePaging.model_fields)
 # `fields.rating: ".stars .on::count"`: the number of matching elements (stars drawn as icons).
 COUNT_SUFFIX = "::count"
 _ALTERNATIVE_SPLIT = re.compile(r",(?![^\[\(]*[\]\)])")
@@ -49,6 +62,18 @@ class FieldRules:
     rating: str | None = None
     url: str | None = None
     external_id: str | None = None
+
+
+@dataclass(frozen=True)
+class PagingRules:
+    """How a list API pages when next_page alone cannot say; see SitePaging in monitor/config.py."""
+
+    page_param: str = "page"
+    first_page: int = 1
+    size_param: str | None = None
+    page_size: int | None = None
+    total: str | None = None
+    has_more: str | None = None
 
 
 @dataclass(frozen=True)
@@ -70,6 +95,7 @@ class SiteRules:
     preset: str | None = None
     # "html": CSS selectors over pages; "json": key paths over a list API's answers.
     format: str = "html"
+    paging: PagingRules = PagingRules()
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
@@ -81,6 +107,7 @@ class SiteRules:
         known = {f.name for f in fields(cls)}
         values = {key: value for key, value in data.items() if key in known}
         values["fields"] = FieldRules(**values["fields"])
+        values["paging"] = PagingRules(**(values.get("paging") or {}))
         values["start_urls"] = tuple(values["start_urls"])
         return cls(**values)
 
@@ -122,13 +149,8 @@ def resolve_rules(source: SiteSource, brands: list[BrandConfig]) -> SiteRules:
             f"source {source.name!r}: 'fields.text' is not set (no text selector in the source or its preset)"
         )
     next_page = pick("next_page")
-    # Only a preset chooses the format: its fields are written for it.
-    page_format = base.get("format") or "html"
-    if page_format not in FORMATS:
-        raise ConfigError(
-            f"source {source.name!r}: preset {source.preset!r}: format {page_format!r} is not one of "
-            f"{', '.join(FORMATS)}"
-        )
+    page_format = _format(source, base)
+    paging = _paging(source, base, page_format)
     check = _check_key_path if page_format == "json" else _check_selector
     check(source.name, "item", item)
     if next_page:
@@ -136,6 +158,15 @@ def resolve_rules(source: SiteSource, brands: list[BrandConfig]) -> SiteRules:
     for name, selector in merged_fields.items():
         if selector:
             check(source.name, f"fields.{name}", selector)
+    for key in ("total", "has_more"):
+        if getattr(paging, key):
+            _check_key_path(source.name, f"paging.{key}", getattr(paging, key))
+    date_format = pick("date_format") or None
+    if date_format:
+        try:
+            check_format(date_format)
+        except ValueError as exc:
+            raise ConfigError(f"source {source.name!r}: date_format: {exc}") from None
     timezone = pick("timezone") or DEFAULT_TIMEZONE
     try:
         timezone_named(timezone)
@@ -152,7 +183,7 @@ def resolve_rules(source: SiteSource, brands: list[BrandConfig]) -> SiteRules:
         ),
         next_page=next_page or None,
         max_pages=source.max_pages,
-        date_format=pick("date_format") or None,
+        date_format=date_format,
         timezone=timezone,
         kind=pick("kind") or "post",
         newest_first=True if newest_first is None else bool(newest_first),
@@ -162,7 +193,43 @@ def resolve_rules(source: SiteSource, brands: list[BrandConfig]) -> SiteRules:
         max_bytes=source.max_bytes,
         preset=source.preset,
         format=page_format,
+        paging=paging,
     )
+
+
+def _format(source: SiteSource, preset: dict[str, Any]) -> str:
+    """The source's format, else its preset's, else html; a preset's fields are written for its own
+    format, so the source may not switch it."""
+    preset_format = preset.get("format")
+    if preset_format is not None and preset_format not in FORMATS:
+        raise ConfigError(
+            f"source {source.name!r}: preset {source.preset!r}: format {preset_format!r} is not one of "
+            f"{', '.join(FORMATS)}"
+        )
+    if source.format and source.preset and source.format != (preset_format or "html"):
+        raise ConfigError(
+            f"source {source.name!r}: format {source.format!r} does not fit preset {source.preset!r}, "
+            f"whose selectors are for {preset_format or 'html'}; drop the preset or the format"
+        )
+    return source.format or preset_format or "html"
+
+
+def _paging(source: SiteSource, preset: dict[str, Any], page_format: str) -> PagingRules:
+    """The preset's paging with the keys the source sets over it."""
+    merged = dict(preset.get("paging") or {})
+    unknown = sorted(set(merged) - set(PAGING_KEYS))
+    if unknown:
+        raise ConfigError(
+            f"source {source.name!r}: preset {source.preset!r}: unknown paging key {unknown[0]!r}"
+        )
+    if source.paging is not None:
+        if page_format != "json":
+            raise ConfigError(
+                f"source {source.name!r}: paging is for list APIs (format: json); an HTML site pages "
+                "with next_page"
+            )
+        merged.update({key: getattr(source.paging, key) for key in source.paging.model_fields_set})
+    return PagingRules(**merged)
 
 
 def expand_start_urls(source: SiteSource, brands: list[BrandConfig]) -> list[str]:

@@ -26,6 +26,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.response import get_base_url
 from twisted.python.failure import Failure
 
+from crawlers.antibot import anti_bot_check, blocked_reason
 from crawlers.sites import json_listing
 from crawlers.sites.dates import timezone_named
 from crawlers.sites.extract import extract_item, first_value, select
@@ -130,11 +131,14 @@ class SiteSpider(scrapy.Spider):
 
     def _read_html_page(self, response: TextResponse) -> PageRead | None:
         """The items of an HTML page and its next page's URL; None (after a warning) when none matched."""
-        self.pages_ok += 1
         nodes = select(response.selector, self.rules.item)
         if not nodes:
+            if self._blocked(response):
+                return None
+            self.pages_ok += 1
             self.warn(f"no items matched selector {self.rules.item!r} on {response.url} (layout changed?)")
             return None
+        self.pages_ok += 1
         base_url = get_base_url(response)
         items = []
         for node in nodes:
@@ -149,6 +153,8 @@ class SiteSpider(scrapy.Spider):
             data = json_listing.parse_json(response.text)
         except json_listing.NotJson as exc:
             # A captcha or an error page instead of the API's answer: the page failed.
+            if self._blocked(response):
+                return None
             self.pages_failed += 1
             self._failed(response.url, "format", str(exc))
             return None
@@ -162,7 +168,18 @@ class SiteSpider(scrapy.Spider):
             json_listing.read_record(record, self.rules, response.url, self.now, self.zone)
             for record in records
         ]
-        return items, json_listing.next_page_url(data, self.rules.next_page, response.url)
+        return items, json_listing.next_page_url(
+            data, self.rules.next_page, response.url, self.rules.paging, len(records)
+        )
+
+    def _blocked(self, response: TextResponse) -> bool:
+        """True (the page failed as blocked) when `response`, which gave nothing, is an anti-bot check."""
+        check = anti_bot_check(response.text, _headers(response), response.status)
+        if check is None:
+            return False
+        self.pages_failed += 1
+        self._failed(response.url, "blocked", blocked_reason(check, response.text, response.status))
+        return True
 
     def page_failed(self, failure: Failure) -> None:
         request = failure.request  # type: ignore[attr-defined]
@@ -209,6 +226,9 @@ def describe_failure(failure: Failure, request: Request, rules: SiteRules) -> tu
         if status == 429:
             wait = f", the server asks to wait {asked:.0f} s" if asked else ""
             return "rate_limited", f"HTTP 429 Too Many Requests{after}{wait}"
+        blocked = _blocked_answer(error.response)
+        if blocked:
+            return "blocked", blocked
         if status in (401, 403):
             return "auth", f"HTTP {status}: access denied"
         return "unavailable", f"HTTP {status}{after}"
@@ -218,6 +238,8 @@ def describe_failure(failure: Failure, request: Request, rules: SiteRules) -> tu
         return "too_large", f"page larger than max_bytes ({rules.max_bytes} bytes), skipped"
     if failure.check(IgnoreRequest) and "robots.txt" in message:
         return "robots", "forbidden by robots.txt (obey_robots: true)"
+    if failure.check(IgnoreRequest) and "redirects in a loop" in message:
+        return "unavailable", message
     if failure.check(IgnoreRequest) and "max redirections" in message:
         hops = request.meta.get("redirect_times", 0)
         return "unavailable", f"redirects without end (gave up after {hops} redirects, at {request.url})"
@@ -231,6 +253,20 @@ def describe_failure(failure: Failure, request: Request, rules: SiteRules) -> tu
     if plain:
         return "unavailable", f"{plain}{after}"
     return "unavailable", f"{name}: {message or 'download failed'}{after}"
+
+
+def _headers(response: Response) -> dict[str, str]:
+    return {
+        key.decode("latin-1").lower(): b", ".join(values).decode("latin-1")
+        for key, values in response.headers.items()
+    }
+
+
+def _blocked_answer(response: Response) -> str | None:
+    """The reason when an error status came with an anti-bot page (a 403 challenge), else None."""
+    text = response.text if isinstance(response, TextResponse) else ""
+    check = anti_bot_check(text, _headers(response), response.status)
+    return blocked_reason(check, text, response.status) if check else None
 
 
 @contextmanager

@@ -49,7 +49,7 @@ def post_item(
     text = _text(post.get("text"))
     # Read from a watched community's wall: which one, for the pipeline to credit a brand even when
     # the text never names it (the brand's own posts, complaints in comments under them).
-    extra = {"community": community} if community else {}
+    extra = _community_marks(community)
     copies = [copy for copy in post.get("copy_history") or [] if isinstance(copy, dict)]
     if copies:
         # A repost: copy_history holds the reposted post, then the one that post reposted, down to
@@ -114,8 +114,14 @@ def comment_item(
         comments=_number(thread.get("count")),
         kind="comment",
         parent_external_id=f"wall{owner_id}_{post_id}",
-        extra={"community": community} if community else {},
+        extra=_community_marks(community),
     )
+
+
+def _community_marks(community: str | None) -> dict[str, str]:
+    """The watched community an item was read from, as configured, and as the place it is stored
+    under (monitor/brand_places.py ties a brand's own community to the brand)."""
+    return {"community": community, "place": f"vk:{community}"} if community else {}
 
 
 def _text(value: Any) -> str:

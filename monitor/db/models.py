@@ -79,6 +79,9 @@ class Source(Base):
     last_success_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     last_error_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # What kind of failure last_error is (monitor.errors.failure_kind): "blocked" (an anti-bot
+    # check answered), "auth", "rate_limited", "format", "unavailable" or "error".
+    last_error_kind: Mapped[str | None] = mapped_column(String(20), nullable=True)
     last_items_count: Mapped[int | None] = mapped_column(Integer, nullable=True)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
     # Warnings of the last successful crawl that had any (a changed layout, a closed community...),
@@ -140,6 +143,8 @@ class Item(Base):
     canonical_url: Mapped[str] = mapped_column(String(2000))
     kind: Mapped[str] = mapped_column(String(20), default="post")
     parent_external_id: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    # Where the crawler read it, when the URL does not say: a VK community as configured ("vk:name").
+    place: Mapped[str | None] = mapped_column(String(200), nullable=True)
     title: Mapped[str | None] = mapped_column(Text, nullable=True)
     text: Mapped[str] = mapped_column(Text)
     author: Mapped[str | None] = mapped_column(String(500), nullable=True)
@@ -192,6 +197,8 @@ class Mention(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     # Written by one of the brand's own accounts (brands[].own_accounts): shown, never alerted on.
     own_post: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # The text names no brand: it counts for where it was published (monitor/brand_places.py).
+    by_place: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
     item: Mapped[Item] = relationship(back_populates="mentions")
     sentiment: Mapped[Sentiment | None] = relationship(

@@ -11,6 +11,7 @@ from monitor.queries import outbox_backlog, sentiment_models
 from monitor.source_health import SourceHealth, database_source_health
 from monitor.ui.i18n import t
 from monitor.ui.render import local_time, safe_text
+from monitor.unmatched import DEFAULT_DAYS, unmatched_counts, unmatched_items
 
 
 def render(sessions: sessionmaker[Session], config: Config | None) -> None:
@@ -25,6 +26,7 @@ def _sources(sessions: sessionmaker[Session], config: Config | None) -> None:
         st.info(t("health.no_config"))
     with sessions() as session:
         report = database_source_health(session, config.sources if config else [])
+        unmatched = unmatched_counts(session)
     if not report:
         st.info(t("health.no_sources"))
         return
@@ -40,6 +42,7 @@ def _sources(sessions: sessionmaker[Session], config: Config | None) -> None:
                 t("health.in_config"): _in_config(h),
                 t("health.last_success"): local_time(h.last_success_at),
                 t("health.last_items"): h.last_items_count,
+                t("health.unmatched", days=DEFAULT_DAYS): unmatched.get(h.name, 0),
                 t("health.failures"): h.consecutive_failures,
                 t("health.last_error_at"): local_time(h.last_error_at),
                 t("health.last_error"): h.last_error or "",
@@ -49,6 +52,29 @@ def _sources(sessions: sessionmaker[Session], config: Config | None) -> None:
         ],
         hide_index=True,
     )
+    if unmatched:
+        _unmatched(sessions, sorted(unmatched))
+
+
+def _unmatched(sessions: sessionmaker[Session], sources: list[str]) -> None:
+    """The newest items no brand matched, to read: nothing collected is dropped unseen."""
+    with st.expander(t("health.unmatched_items", days=DEFAULT_DAYS)):
+        chosen = st.selectbox(t("health.source"), sources, key="health_unmatched_source")
+        with sessions() as session:
+            items = unmatched_items(session, source=chosen, limit=50)
+        st.dataframe(
+            [
+                {
+                    t("health.published"): local_time(i.published_at or i.collected_at),
+                    t("health.author"): i.author or "",
+                    t("health.text"): i.text,
+                    t("health.link"): i.url,
+                }
+                for i in items
+            ],
+            hide_index=True,
+            column_config={t("health.link"): st.column_config.LinkColumn()},
+        )
 
 
 def _in_config(health: SourceHealth) -> str:

@@ -262,6 +262,7 @@ def _meta_line(row: InboxRow) -> str:
     else:
         corrected = ""
     own = f" · {t('inbox.own_post')}" if row.own_post else ""
+    own += f" · {t('inbox.by_place')}" if row.by_place else ""
     # 0 is what a source without the number gives: say nothing rather than "reach 0".
     reach = f" · {t('inbox.reach', reach=number_text(row.reach, current_language()))}" if row.reach else ""
     return (

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from urllib.parse import quote, urlsplit
 
 from monitor.clock import display_timezone
+from monitor.invisible import shown
 
 _URL_SAFE = ":/?#@!$&'*+,;=%-._~"
 # "<", ">" and "&" are left to html.escape: a backslash before an entity would show the entity itself.
@@ -17,7 +18,7 @@ _MARKDOWN_SPECIALS = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
 def safe_text(text: str) -> str:
     """User text shown as text: Markdown neutralised first, then HTML escaped (so an apostrophe
     never becomes a visible &#x27;)."""
-    return html.escape(_MARKDOWN_SPECIALS.sub(r"\\\1", text), quote=False)
+    return html.escape(_MARKDOWN_SPECIALS.sub(r"\\\1", shown(text)), quote=False)
 
 
 def safe_link(url: str, label: str = "Открыть оригинал") -> str:
