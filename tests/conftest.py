@@ -55,6 +55,32 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
+def _one_torch_thread() -> None:
+    import sys
+
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.get_num_threads() != 1:
+        torch.set_num_threads(1)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def one_torch_thread_from_the_start() -> None:
+    """Tests' models are tiny: one torch thread each. On a busy 2-core machine two threads wait on
+    each other at every step (a distillation test went from 19 s to over 300 s that way). Session
+    scope, so module fixtures that train a model run after it."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        return
+    _one_torch_thread()
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread() -> None:
+    """Again before each test: an engine built with `threads` unset takes every core."""
+    _one_torch_thread()
+
+
 @pytest.fixture(scope="session")
 def postgres_server_url() -> str:
     """The SQLAlchemy URL of the test PostgreSQL server; fails (or skips, if asked) when it is down."""
