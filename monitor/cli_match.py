@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
+from monitor.cli_database import DatabaseOption
 from monitor.config import load_config
 from monitor.match_eval import BrandScore, evaluate_matching, read_labelled, without_rules
 
@@ -97,10 +98,7 @@ def match_train(
         Path | None,
         typer.Option("--input", "-i", help="Learn from this CSV's 'text' column instead of the database."),
     ] = None,
-    database: Annotated[
-        str | None,
-        typer.Option(help="Database URL (default: DATABASE_URL or the config's storage.url)."),
-    ] = None,
+    database: DatabaseOption = None,
 ) -> None:
     """Train the learned brand-or-word decision for ordinary-word brands (Магнит, Лента, Мир) from
     the collected items and the staff's answers («Не релевантно», taken in work); no labelling.

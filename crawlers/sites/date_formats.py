@@ -10,23 +10,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, tzinfo
 
-# The first three letters are enough for every spelling: "апреля", "Апр", "апр.", "мая", "май".
-_MONTHS = {
-    "янв": 1,
-    "фев": 2,
-    "мар": 3,
-    "апр": 4,
-    "май": 5,
-    "мая": 5,
-    "мае": 5,
-    "июн": 6,
-    "июл": 7,
-    "авг": 8,
-    "сен": 9,
-    "окт": 10,
-    "ноя": 11,
-    "дек": 12,
-}
+from crawlers.sites.dates import RUSSIAN_MONTHS as _MONTHS
+
 _RUSSIAN_WORD = re.compile(r"[а-яё]+", re.IGNORECASE)
 _DIRECTIVE = re.compile(r"%(.)")
 # What datetime.strptime understands.

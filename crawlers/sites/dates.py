@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 DEFAULT_TIMEZONE = "Europe/Moscow"
 
 # The first three letters are enough for every spelling: "марта", "март", "мар.", "мар".
-_MONTHS = {
+RUSSIAN_MONTHS = {
     "янв": 1,
     "фев": 2,
     "мар": 3,
@@ -231,7 +231,7 @@ def _hour_of_day(hour: str, half: str | None) -> int:
 
 
 def _month_number(word: str) -> int | None:
-    return _ENGLISH_MONTHS.get(word) if word.isascii() else _MONTHS.get(word[:3])
+    return _ENGLISH_MONTHS.get(word) if word.isascii() else RUSSIAN_MONTHS.get(word[:3])
 
 
 def _parse_iso(text: str, now: datetime, zone: tzinfo) -> datetime | None:
