@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from monitor.errors import SourceBlocked
+
 BLOCKED = "blocked by the site's anti-bot check"
 # Interstitials are small and put their markers up front; a long page is read this far.
 _READ_CHARS = 200_000
@@ -87,3 +89,13 @@ def blocked_reason(check: str, text: str, status: int = 200) -> str:
     said = " ".join(title.group(1).split())[:80] if title else ""
     details = [check, f"HTTP {status}"] + ([f"«{said}»"] if said else [])
     return f"{BLOCKED} ({', '.join(details)})"
+
+
+def raise_if_blocked(
+    text: str, headers: Mapping[str, str] | None, status: int, source: str | None, url: str
+) -> None:
+    """SourceBlocked when an answer that gave the caller nothing is an anti-bot check."""
+    check = anti_bot_check(text, headers, status)
+    if check is not None:
+        reason = blocked_reason(check, text, status)
+        raise SourceBlocked(source, f"{url}: {reason}") if source else SourceBlocked(url, reason)

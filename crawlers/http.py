@@ -19,6 +19,7 @@ import httpx
 import lxml.etree
 import lxml.html
 
+from crawlers.antibot import raise_if_blocked
 from monitor.clock import utcnow
 from monitor.errors import (
     SourceAuthError,
@@ -322,6 +323,9 @@ def _read(
     if response.status_code == 304:
         return FetchResult(304, final_url, headers, b"", "", not_modified=True, redirects=redirects)
     if response.status_code >= 300:
+        if response.status_code >= 400:
+            # A 403 with a captcha page is the site refusing us, not a broken URL: say so.
+            raise_if_blocked(_error_page(response), headers, response.status_code, source, url)
         raise status_error(response.status_code, response.reason_phrase, url, source)
     too_big = (
         f"response is larger than {max_bytes} bytes, skipped; raise the source's max_bytes if it is expected"
@@ -344,6 +348,19 @@ def _read(
     body = b"".join(chunks)
     text = decode_body(body, headers.get("content-type"))
     return FetchResult(response.status_code, final_url, headers, body, text, redirects=redirects)
+
+
+def _error_page(response: httpx.Response, limit: int = 200_000) -> str:
+    """The start of an error answer's body, decoded; "" when it cannot be read."""
+    body = b""
+    try:
+        for chunk in response.iter_bytes():
+            body += chunk
+            if len(body) >= limit:
+                break
+    except httpx.HTTPError:
+        return ""
+    return decode_body(body[:limit], response.headers.get("content-type"))
 
 
 def _retry_after_seconds(value: str | None) -> float | None:

@@ -23,6 +23,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import feedparser
 import httpx
 
+from crawlers.antibot import raise_if_blocked
 from crawlers.base import Batch, Cursor
 from crawlers.feed_charset import with_right_charset, without_leading_space
 from crawlers.http import FetchResult, combine_failures, fetch, html_to_text, tidy_text
@@ -111,6 +112,7 @@ class RssCrawler:
             return [], [], state
         parsed = parse_feed(result)
         if not parsed.get("version") and not parsed.entries:
+            raise_if_blocked(result.text, result.headers, result.status, source.name, url)
             content_type = result.headers.get("content-type", "no Content-Type")
             raise SourceFormatError(
                 source.name, f"{url}: not an RSS or Atom feed ({content_type}); check the URL"

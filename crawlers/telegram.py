@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 import httpx
 from parsel import Selector
 
+from crawlers.antibot import raise_if_blocked
 from crawlers.base import Batch, Cursor
 from crawlers.http import combine_failures, fetch, html_to_text, tidy_text
 from monitor.config import BrandConfig, TelegramSource
@@ -313,6 +314,7 @@ def _preview_page(html: str, final_url: str, url: str, source: str) -> ChannelPa
     page = parse_channel_page(html)
     # The same card served without a redirect: no message history at all, not an empty channel.
     if not page.messages and not page.preview:
+        raise_if_blocked(html, None, 200, source, url)
         raise SourceUnavailable(
             source,
             f"{url}: not a channel preview (no message history on the page): the channel is private, "
