@@ -423,3 +423,20 @@ def test_source_paging_keys_override_the_presets() -> None:
     rules = resolve_rules(yaml_site(preset="banki_api", paging={"page_size": 25}), [])
     assert rules.paging == PagingRules(total="total", page_size=25)
     assert rules.format == "json"
+
+
+def test_the_sravni_preset_pages_the_review_api_by_page_index(server: LocalServer) -> None:
+    start = SRAVNI_API + "?filterBy=all&orderBy=byDate&pageIndex=0&pageSize=3&reviewObjectId=2561"
+    batch = crawl(site(server, start, name="sravni", preset="sravni_api"))
+    assert len(batch.items) == 7
+    assert batch.items[0].kind == "review" and batch.items[0].rating == 2.0
+    assert batch.items[0].url == server.url("/bank/2561/otzyvy/500311/")
+
+
+def test_the_rutracker_preset_reads_posts_and_their_russian_dates(server: LocalServer) -> None:
+    batch = crawl(site(server, "/rutracker/viewtopic-t6011223.html", name="rutracker", preset="rutracker"))
+    assert [item.published_at for item in batch.items][:2] == [
+        datetime(2026, 4, 10, 9, 55, tzinfo=UTC),
+        datetime(2011, 3, 3, 5, 15, tzinfo=UTC),
+    ]
+    assert all(item.text and item.author for item in batch.items[:2])
