@@ -72,12 +72,13 @@ def main() -> None:
         st.error(t("app.database_error", error=exc))
         return
     page_size = settings.page_size if settings else 25
+    names = config.source_display_names() if config else {}
     pages: dict[str, Callable[[], None]] = {
-        "inbox": lambda: inbox_page.render(sessions, actor, page_size),
+        "inbox": lambda: inbox_page.render(sessions, actor, page_size, names),
         "summary": lambda: summary_page.render(sessions),
         "health": lambda: health_page.render(sessions, config),
-        "trends": lambda: trends_page.render(sessions, brand_terms=_brand_terms(config)),
-        "response": lambda: response_page.render(sessions),
+        "trends": lambda: trends_page.render(sessions, brand_terms=_brand_terms(config), source_names=names),
+        "response": lambda: response_page.render(sessions, source_names=names),
     }
     # Only the chosen page runs, so a click in the inbox never waits for another page's queries.
     page = st.segmented_control(

@@ -61,7 +61,8 @@ def weekly(
         with session_factory(engine)() as session:
             require_mentions(session, url)
             terms = [term for brand in cfg.brands for term in brand.terms]
-            report = build_weekly_report(session, chosen, tz, now, brand_terms=terms)
+            names = cfg.source_display_names()
+            report = build_weekly_report(session, chosen, tz, now, brand_terms=terms, source_names=names)
     finally:
         engine.dispose()
     path = output or Path(f"brandpulse-report-{chosen}.html")

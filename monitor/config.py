@@ -118,6 +118,9 @@ class SourceBase(StrictModel):
     # A source that is about one brand (its otzovik page, its banki.ru page, a forum thread about
     # it): every item is a mention of that brand, named or not (monitor/brand_places.py).
     brand: str | None = Field(default=None, min_length=1)
+    # What people read instead of the key (inbox, filters, health page, exports, reports); the
+    # key stays what commands and alert rules name.
+    display_name: str | None = Field(default=None, min_length=1, max_length=200)
 
     @field_validator("interval", mode="before")
     @classmethod
@@ -562,6 +565,11 @@ class Config(StrictModel):
                 return source
         known = ", ".join(s.name for s in self.sources) or "none"
         raise ConfigError(f"no source named {name!r} (configured: {known})")
+
+    def source_display_names(self) -> dict[str, str]:
+        """Each source's `display_name` by its key, for sources that have one; look up with
+        `.get(key, key)` so a source without one, or no longer configured, shows as its key."""
+        return {s.name: s.display_name for s in self.sources if s.display_name}
 
     def sense_model(self) -> SenseModel | None:
         """The learned brand-or-word decision, with the brands' thresholds; None without one."""

@@ -1,5 +1,5 @@
 """Find configured brands in a text: any inflected form, derived adjectives (озоновский), hyphen
-compounds (Тинькофф-то), one-letter slips in long names (Тинькоф), inside #hashtags and @handles
+compounds (Тинькофф-то), misspelt names (Тинкоф, Вайлдберис), inside #hashtags and @handles
 (@tinkoff_bank, dodopizzaru), minus exclusions, and ordinary-word brands (Магнит, Лента) only with
 context. Invisible characters inside a name are read through (monitor/invisible.py). Pure: text
 in, matches out.
@@ -102,7 +102,7 @@ class BrandMatcher:
             PhraseIndex(indexes.phrases),
             indexes.tags,
             indexes.handles,
-            TypoIndex(indexes.long_names),
+            TypoIndex(indexes.slip_names),
             sense,
         )
 
@@ -284,7 +284,7 @@ class _TermIndexes:
     phrases: list[tuple[tuple[int, bool], tuple[WordForms, ...]]] = field(default_factory=list)
     tags: TagIndex = field(default_factory=TagIndex)
     handles: HandleIndex[int] = field(default_factory=HandleIndex)
-    long_names: list[tuple[tuple[int, bool], str, frozenset[str]]] = field(default_factory=list)
+    slip_names: list[tuple[tuple[int, bool], str, frozenset[str]]] = field(default_factory=list)
 
     def add(self, index: int, brand: BrandConfig, term: str) -> None:
         words = compile_phrase(term, strict=True)
@@ -307,7 +307,7 @@ class _TermIndexes:
                 self.tags.add(spelling, TagForm(index, False, False))
         if len(words) == 1 and _ONE_WORD.match(term):
             word = WORD.findall(folded)[0]
-            self.long_names.append(((index, ordinary), word, words[0].forms))
+            self.slip_names.append(((index, ordinary), word, words[0].forms))
             if not latin:
                 # тиньковская, озоновский, мтсовский: none is a dictionary word, so none needs context.
                 derived = derived_forms(word, is_abbreviation(term))

@@ -1,5 +1,6 @@
 """What negative mentions talk about: words and two-word phrases of Russian texts, lemmatized, with
-stop words and the brand names themselves left out, counted once per text.
+stop words, words that fit any complaint, numbers, links, @handles and the brand names (in any
+form, and the words made from them) left out, counted once per text.
 
 Pure: texts in, counts out. The trends page and the weekly report compare this week with the last.
 """
@@ -11,7 +12,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from monitor.morphology import AnalysedText, compile_phrase, normal_form
+from monitor.derived_words import derived_forms
+from monitor.morphology import AnalysedText, compile_phrase, fold, is_abbreviation, normal_form
 
 # Lemmas (ё folded to е) that say nothing about what went wrong.
 STOP_WORDS = frozenset(
@@ -26,12 +28,41 @@ STOP_WORDS = frozenset(
     http https www com ru
     """.split()
 )
+# Lemmas that fit any complaint about anything, so they never say what this one is about: fillers,
+# say-and-think verbs, counting words, units of time and money, the headings review sites put in
+# every review (otzovik: «Достоинства: … Недостатки: …») and the names of the kind of company
+# itself («магазин» in texts about a shop).
+GENERIC_WORDS = frozenset(
+    """
+    реально вполне совсем именно действительно кстати блин короче типа вообщем итак ладно пока
+    вместо около почти сразу давно недавно иногда часто никогда ещё больше меньше много мало
+    сильно слишком сколько столько какой-то что-то кто-то как-то почему-то где-то
+    человек люди вещь дело случай момент ситуация вопрос проблема раз время
+    быть стать мочь хотеть сказать говорить написать писать думать знать понимать видеть
+    смотреть делать сделать идти пойти зайти прийти ходить получаться получиться являться работать
+    дать получить нравиться понравиться
+    хороший плохой нормальный новый старый последний
+    один два три четыре пять шесть семь восемь девять десять двадцать тридцать сорок пятьдесят
+    сто тысяча миллион полтора пара первый второй третий
+    секунда минута час неделя месяц утро вечер ночь рубль руб тыс штука
+    достоинство недостаток отзыв комментарий плюс минус впечатление оценка итог вывод общий целое
+    рекомендовать советовать
+    магазин магазинчик супермаркет гипермаркет дискаунтер сеть компания фирма организация
+    банк оператор маркетплейс ресторан кафе сервис бренд
+    """.split()
+)
+# Generic verbs whose negation is the complaint itself (заказ не пришёл, приложение не работает).
+COUNTED_WHEN_NEGATED = frozenset("прийти работать дать получить сделать".split())
 # pymorphy3's dictionary lemmas that read wrong to a person (деньги -> деньга).
 LEMMA_FIXES = {"деньга": "деньги"}
 NEGATION = "не"
 SHORTEST_WORD = 3
-# Links are not words: "https://example.ru/a" must not count as "https", "example", "ru".
-_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+# Links, bare site addresses and e-mail addresses are not words: "https://example.ru/a" must not
+# count as "https", "example", "ru", nor "vkusmarket.ru/promo" as "vkusmarket", "promo".
+_URL = re.compile(
+    r"(?:https?://|www\.)\S+|\S+@[\w-]+\.\w+|[\w.-]+\.(?:ru|рф|su|com|net|org|io|me|shop|store|online)\b\S*",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -46,9 +77,21 @@ class _Unit:
 
 
 def brand_filter(brand_terms: Iterable[str]) -> Callable[[str], bool]:
-    """A test for folded words that are a brand's words in any form (ВкусМаркете, Магниту)."""
-    words = [forms for term in brand_terms for forms in compile_phrase(term, strict=True)]
-    return lambda folded: any(forms.matches(folded) for forms in words)
+    """A test for folded words that are a brand's words in any form (ВкусМаркете, Магниту) or words
+    made from them (вкусмаркетовский, магнитовцы)."""
+    terms = list(brand_terms)
+    words = [forms for term in terms for forms in compile_phrase(term, strict=True)]
+    derived = frozenset().union(
+        *(derived_forms(fold(word), is_abbreviation(word)) for term in terms for word in term.split())
+    )
+    return lambda folded: folded in derived or any(forms.matches(folded) for forms in words)
+
+
+def _counts(lemma: str, negated: bool) -> bool:
+    """Does this word say what the complaint is about?"""
+    if lemma in STOP_WORDS:
+        return False
+    return lemma not in GENERIC_WORDS or (negated and lemma in COUNTED_WHEN_NEGATED)
 
 
 def _units(text: str, is_brand: Callable[[str], bool]) -> list[_Unit]:
@@ -61,11 +104,13 @@ def _units(text: str, is_brand: Callable[[str], bool]) -> list[_Unit]:
             continue
         negation = negated_at is not None and negated_at == i - 1 and analysed.joined(i - 1, i, glued=False)
         negated_at = None
-        if folded.isdigit() or len(folded) < SHORTEST_WORD or is_brand(folded):
+        # Numbers (also 2шт, 5к), an @handle: never what a complaint is about.
+        handle = analysed.is_tag[i] and _tag_mark(analysed, i) == "@"
+        if any(c.isdigit() for c in folded) or handle or len(folded) < SHORTEST_WORD or is_brand(folded):
             continue
         lemma = normal_form(folded)
         lemma = LEMMA_FIXES.get(lemma, lemma)
-        if lemma in STOP_WORDS:
+        if not _counts(lemma, bool(negation)):
             continue
         if negation:
             units.append(_Unit(f"{NEGATION} {lemma}", f"{NEGATION} {folded}", i - 1, i))
@@ -82,6 +127,11 @@ def _units(text: str, is_brand: Callable[[str], bool]) -> list[_Unit]:
         _Unit(f"{left.lemma} {right.lemma}", f"{left.surface} {right.surface}", left.first, right.last, True)
         for left, right in adjacent
     ]
+
+
+def _tag_mark(analysed: AnalysedText, i: int) -> str:
+    """The mark before tag token i: "#" or "@"."""
+    return analysed.text[analysed.starts[i] - 1]
 
 
 @dataclass

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
 
 from sqlalchemy.orm import Session
@@ -25,9 +25,13 @@ from monitor.response_times import (
 from monitor.ui.i18n import decimal_text, duration_text
 from monitor.ui.render import duration
 from monitor.ui.tables import (
+    NO_NAMES,
+    SourceNames,
     change_table,
     ranked_table,
     response_tables,
+    source_name,
+    titled,
     topics_tables,
     voice_table,
 )
@@ -62,10 +66,17 @@ class WeeklyReport:
     waiting: list[Conversation]
     # Negative conversations of the last WAITING_DAYS, answered or not: none at all is not "all answered".
     recent_negative: int
+    # Source key -> display name (Config.source_display_names()); a source without one shows its key.
+    source_names: SourceNames = field(default_factory=dict)
 
 
 def build_weekly_report(
-    session: Session, week: Week, tz: tzinfo, now: datetime, brand_terms: Iterable[str] = ()
+    session: Session,
+    week: Week,
+    tz: tzinfo,
+    now: datetime,
+    brand_terms: Iterable[str] = (),
+    source_names: SourceNames = NO_NAMES,
 ) -> WeeklyReport:
     waiting = waiting_for_answer(session, now)
     return WeeklyReport(
@@ -77,6 +88,7 @@ def build_weekly_report(
         response_week=response_report(session, [week], tz, now),
         waiting=waiting.unanswered,
         recent_negative=waiting.negative,
+        source_names=source_names,
     )
 
 
@@ -199,8 +211,9 @@ def _waiting(report: WeeklyReport) -> str:
         text = conv.text if len(conv.text) <= 400 else conv.text[:400] + "…"
         # As the dashboard says it: «13 д 13 ч», not «325.0 ч».
         waited = duration_text(*duration(report.generated_at - conv.published_at), "ru")
+        source = source_name(conv.source, report.source_names)
         items.append(
-            f'<div class="waiting"><b>ждёт {_e(waited)}</b> · {_e(conv.brand)} · {_e(conv.source)} · '
+            f'<div class="waiting"><b>ждёт {_e(waited)}</b> · {_e(conv.brand)} · {_e(source)} · '
             f"{_e(conv.author or 'автор неизвестен')} · "
             f"{_e(conv.published_at.astimezone(report.tz).strftime('%d.%m.%Y %H:%M'))}"
             f'<br>{_e(text)}<br><span class="muted">{_e(conv.url)}</span></div>'
@@ -216,7 +229,7 @@ def render_html(report: WeeklyReport) -> str:
     title = f"brandpulse: отчёт за неделю {week} ({week.monday:%d.%m}–{sunday:%d.%m.%Y})"
     words, phrases = topics_tables(data.negative_topics)
     by_week = response_tables(report.response_history)[0]
-    _, week_sources, week_managers = response_tables(report.response_week)
+    _, week_sources, week_managers = response_tables(report.response_week, names=report.source_names)
     # The report prints the main columns; the CSV/XLSX downloads in the dashboard have them all.
     main = [0, 1, 2, 4, 5, 8, 9, 12, 13]
     sections = [
@@ -233,7 +246,7 @@ def render_html(report: WeeklyReport) -> str:
         _voice_bars(data),
         html_table(voice_table(data.share_of_voice), tz),
         "<h3>Источники</h3>",
-        html_table(ranked_table("Источники", "источник", data.top_sources), tz),
+        html_table(ranked_table("Источники", "источник", titled(data.top_sources, report.source_names)), tz),
         "<h3>Авторы</h3>",
         html_table(ranked_table("Авторы", "автор", data.top_authors), tz),
         "<h2>О чём негатив</h2>",

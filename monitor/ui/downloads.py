@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from monitor.export import Table, to_csv, to_xlsx
 from monitor.queries import InboxFilter, inbox_page
 from monitor.ui.i18n import current_language, t
-from monitor.ui.tables import inbox_table
+from monitor.ui.tables import NO_NAMES, SourceNames, inbox_table
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
@@ -54,7 +54,12 @@ def table_with_csv(table: Table, file_stem: str, key: str, tz: tzinfo | None = N
 INBOX_EXPORT_LIMIT = 10_000
 
 
-def inbox_buttons(sessions: sessionmaker[Session], filters: InboxFilter, tz: tzinfo | None = None) -> None:
+def inbox_buttons(
+    sessions: sessionmaker[Session],
+    filters: InboxFilter,
+    tz: tzinfo | None = None,
+    source_names: SourceNames = NO_NAMES,
+) -> None:
     """Sidebar buttons: CSV and XLSX of every mention the inbox filters match (not just the page on
     screen), newest first, at most INBOX_EXPORT_LIMIT; read from the database only when clicked.
     Headers are in the language on screen now, taken here because the file is built later, on the click."""
@@ -62,7 +67,7 @@ def inbox_buttons(sessions: sessionmaker[Session], filters: InboxFilter, tz: tzi
 
     def table() -> Table:
         with sessions() as session:
-            return inbox_table(inbox_page(session, filters, limit=INBOX_EXPORT_LIMIT), language)
+            return inbox_table(inbox_page(session, filters, limit=INBOX_EXPORT_LIMIT), language, source_names)
 
     st.sidebar.caption(t("download.inbox"))
     left, right = st.sidebar.columns(2)

@@ -30,14 +30,15 @@ def _sources(sessions: sessionmaker[Session], config: Config | None) -> None:
     if not report:
         st.info(t("health.no_sources"))
         return
-    troubled = [h.name for h in report if h.needs_attention]
+    names = config.source_display_names() if config else {}
+    troubled = [_named(h.name, names) for h in report if h.needs_attention]
     if troubled:
         st.error(t("health.troubled", names=safe_text(", ".join(troubled))))
     st.dataframe(
         [
             {
                 t("health.state"): t(f"health.{h.state}"),
-                t("health.source"): h.name,
+                t("health.source"): _named(h.name, names),
                 t("health.type"): h.type,
                 t("health.in_config"): _in_config(h),
                 t("health.last_success"): local_time(h.last_success_at),
@@ -53,13 +54,24 @@ def _sources(sessions: sessionmaker[Session], config: Config | None) -> None:
         hide_index=True,
     )
     if unmatched:
-        _unmatched(sessions, sorted(unmatched))
+        _unmatched(sessions, sorted(unmatched), names)
 
 
-def _unmatched(sessions: sessionmaker[Session], sources: list[str]) -> None:
+def _named(key: str, names: dict[str, str]) -> str:
+    # The key stays in view: it is what `--source` and alert rules take.
+    name = names.get(key)
+    return f"{name} ({key})" if name else key
+
+
+def _unmatched(sessions: sessionmaker[Session], sources: list[str], names: dict[str, str]) -> None:
     """The newest items no brand matched, to read: nothing collected is dropped unseen."""
     with st.expander(t("health.unmatched_items", days=DEFAULT_DAYS)):
-        chosen = st.selectbox(t("health.source"), sources, key="health_unmatched_source")
+        chosen = st.selectbox(
+            t("health.source"),
+            sources,
+            format_func=lambda key: _named(key, names),
+            key="health_unmatched_source",
+        )
         with sessions() as session:
             items = unmatched_items(session, source=chosen, limit=50)
         st.dataframe(

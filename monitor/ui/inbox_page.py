@@ -7,7 +7,6 @@ from __future__ import annotations
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import streamlit as st
@@ -31,16 +30,19 @@ from monitor.queries import (
     inbox_count,
     inbox_view,
 )
-from monitor.ui import downloads
+from monitor.ui import date_filter, downloads
 from monitor.ui.i18n import counted, current_language, duration_text, number_text, t
 from monitor.ui.render import duration, highlighted, local_time, safe_link, safe_text
+from monitor.ui.tables import NO_NAMES, SourceNames, source_name
 
 Sessions = sessionmaker[Session]
 
 
-def render(sessions: Sessions, actor: Actor, page_size: int = 25) -> None:
-    filters = _filters(sessions, actor)
-    downloads.inbox_buttons(sessions, filters, display_timezone())
+def render(
+    sessions: Sessions, actor: Actor, page_size: int = 25, source_names: SourceNames = NO_NAMES
+) -> None:
+    filters = _filters(sessions, actor, source_names)
+    downloads.inbox_buttons(sessions, filters, display_timezone(), source_names)
     position = _position(filters)
     with sessions() as session:
         view = inbox_view(session, filters, page_size, after=position.after, before=position.before)
@@ -59,7 +61,7 @@ def render(sessions: Sessions, actor: Actor, page_size: int = 25) -> None:
         st.info(t("inbox.empty"))
     for row in view.rows:
         with st.container(border=True):
-            _card(sessions, actor, row)
+            _card(sessions, actor, row, source_name(row.source, source_names))
     _pager(filters, view, page)
 
 
@@ -105,7 +107,7 @@ def _go(position: _Position) -> None:
     st.session_state["inbox_position"] = position
 
 
-def _filters(sessions: Sessions, actor: Actor) -> InboxFilter:
+def _filters(sessions: Sessions, actor: Actor, source_names: SourceNames) -> InboxFilter:
     choices = _choices(str(sessions.kw["bind"].url), sessions)
     own = [brand for brand, competitor in choices.brands if not competitor]
     with st.sidebar:
@@ -115,6 +117,7 @@ def _filters(sessions: Sessions, actor: Actor) -> InboxFilter:
             default=own,
             key="f_brands",
             placeholder=t("filter.any"),
+            select_all=False,  # Streamlit's "Select all" is English whatever the page's language
         )
         sentiments = st.multiselect(
             t("filter.sentiment"),
@@ -122,6 +125,7 @@ def _filters(sessions: Sessions, actor: Actor) -> InboxFilter:
             format_func=lambda s: t(f"sentiment.{s}"),
             key="f_sentiments",
             placeholder=t("filter.any"),
+            select_all=False,
         )
         statuses = st.multiselect(
             t("filter.status"),
@@ -130,14 +134,19 @@ def _filters(sessions: Sessions, actor: Actor) -> InboxFilter:
             format_func=lambda s: t(f"status.{s}"),
             key="f_statuses",
             placeholder=t("filter.any"),
+            select_all=False,
         )
         sources = st.multiselect(
-            t("filter.sources"), choices.sources, key="f_sources", placeholder=t("filter.any")
+            t("filter.sources"),
+            choices.sources,
+            format_func=lambda key: source_name(key, source_names),
+            key="f_sources",
+            placeholder=t("filter.any"),
+            select_all=False,
         )
         mine = st.toggle(t("filter.mine"), key="f_mine") if actor.can_act else False
         search = st.text_input(t("filter.search"), key="f_search")
-        days = st.date_input(t("filter.dates"), value=[], key="f_dates", format="DD.MM.YYYY")
-    since, until = _day_range(days)
+        since, until = date_filter.render()
     return InboxFilter(
         tuple(brands),
         tuple(sentiments),
@@ -148,17 +157,6 @@ def _filters(sessions: Sessions, actor: Actor) -> InboxFilter:
         since=since,
         until=until,
     )
-
-
-def _day_range(days: object) -> tuple[datetime | None, datetime | None]:
-    """The picked days, whole days in the display time zone; one day while the second is not picked."""
-    picked = [d for d in (days if isinstance(days, tuple | list) else (days,)) if isinstance(d, date)]
-    if not picked:
-        return None, None
-    first, last = picked[0], picked[-1]
-    zone = display_timezone()
-    start = datetime.combine(first, time(), zone)
-    return start, datetime.combine(last + timedelta(days=1), time(), zone)
 
 
 @st.cache_data(ttl=60, show_spinner=False)
@@ -176,8 +174,8 @@ def _choices(database: str, _sessions: Sessions) -> InboxChoices:
         return inbox_choices(session)
 
 
-def _card(sessions: Sessions, actor: Actor, row: InboxRow) -> None:
-    meta = _meta_line(row)
+def _card(sessions: Sessions, actor: Actor, row: InboxRow, source: str) -> None:
+    meta = _meta_line(row, source)
     if actor.can_act:
         pick, text = st.columns([0.04, 0.96], vertical_alignment="center")
         pick.checkbox(t("inbox.pick"), key=f"pick-{row.mention_id}", label_visibility="collapsed")
@@ -248,7 +246,8 @@ def _card(sessions: Sessions, actor: Actor, row: InboxRow) -> None:
         )
 
 
-def _meta_line(row: InboxRow) -> str:
+def _meta_line(row: InboxRow, source: str) -> str:
+    """Brand, source (its display name), author, reach, time and sentiment: one Markdown line."""
     score = f" {row.score:.2f}" if row.score is not None else ""
     copies = f" · {t('inbox.copies', count=row.copies)}" if row.copies > 1 else ""
     author = safe_text(row.author or t("inbox.no_author"))
@@ -266,7 +265,7 @@ def _meta_line(row: InboxRow) -> str:
     # 0 is what a source without the number gives: say nothing rather than "reach 0".
     reach = f" · {t('inbox.reach', reach=number_text(row.reach, current_language()))}" if row.reach else ""
     return (
-        f"**{safe_text(row.brand)}** · {safe_text(row.source)} · {author}{own}"
+        f"**{safe_text(row.brand)}** · {safe_text(source)} · {author}{own}"
         f"{reach} · {local_time(row.published_at)}"
         f" · {sentiment}{score}{corrected}{copies}"
     )

@@ -21,14 +21,19 @@ from monitor.response_times import (
 from monitor.ui.downloads import table_with_csv, xlsx_button
 from monitor.ui.i18n import current_language, decimal_text, duration_text, t
 from monitor.ui.render import duration, safe_link, safe_text
-from monitor.ui.tables import response_tables, waiting_table
+from monitor.ui.tables import NO_NAMES, SourceNames, response_tables, source_name, waiting_table
 
 Sessions = sessionmaker[Session]
 WEEK_CHOICES = (4, 8, 12, 26)
 SHOWN_WAITING = 20
 
 
-def render(sessions: Sessions, now: datetime | None = None, tz: tzinfo | None = None) -> None:
+def render(
+    sessions: Sessions,
+    now: datetime | None = None,
+    tz: tzinfo | None = None,
+    source_names: SourceNames = NO_NAMES,
+) -> None:
     now = now or utcnow()
     tz = tz or display_timezone()
     count = st.selectbox(t("response.weeks"), WEEK_CHOICES, index=1, key="response_weeks")
@@ -36,11 +41,14 @@ def render(sessions: Sessions, now: datetime | None = None, tz: tzinfo | None = 
     with sessions() as session:
         report = response_report(session, weeks, tz, now)
         waiting = waiting_for_answer(session, now)
-    _waiting(waiting, now, tz)
+    _waiting(waiting, now, tz, source_names)
     _headline(report)
     _chart(report)
     language = current_language()
-    tables = [*response_tables(report, language), waiting_table(waiting.unanswered, now, language)]
+    tables = [
+        *response_tables(report, language, source_names),
+        waiting_table(waiting.unanswered, now, language, source_names),
+    ]
     stem = f"response-times-{weeks[0]}-{weeks[-1]}"
     xlsx_button(tables, stem, "response-all", tz)
     for table, key in zip(tables[:3], ("week", "source", "manager"), strict=True):
@@ -61,7 +69,7 @@ def _percent(value: float | None) -> str:
     return "—" if value is None else f"{100 * value:.0f}%"
 
 
-def _waiting(found: Waiting, now: datetime, tz: tzinfo) -> None:
+def _waiting(found: Waiting, now: datetime, tz: tzinfo, source_names: SourceNames) -> None:
     st.subheader(t("response.unanswered"))
     waiting = found.unanswered
     if not found.negative:
@@ -75,10 +83,11 @@ def _waiting(found: Waiting, now: datetime, tz: tzinfo) -> None:
         # In days and hours, as the inbox says it, not a decimal count of hours.
         waited = duration_text(*duration(now - conv.published_at), current_language())
         when = conv.published_at.astimezone(tz).strftime("%d.%m.%Y %H:%M")
+        source = source_name(conv.source, source_names)
         with st.container(border=True):
             st.markdown(
                 f":red[**{t('response.waited', duration=waited)}**] · **{safe_text(conv.brand)}**"
-                f" · {safe_text(conv.source)} · {safe_text(conv.author or t('inbox.no_author'))} · {when}"
+                f" · {safe_text(source)} · {safe_text(conv.author or t('inbox.no_author'))} · {when}"
             )
             excerpt = conv.text if len(conv.text) <= 300 else conv.text[:300] + "…"
             st.markdown(safe_text(excerpt), unsafe_allow_html=True)

@@ -7,8 +7,10 @@ the caller says otherwise); the page passes the language its reader picked.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime
+from types import MappingProxyType
 
 from monitor.analytics import BrandWeek, NegativeTopics, Ranked, VoiceShare, WeekChange
 from monitor.export import Table
@@ -24,6 +26,14 @@ SENTIMENT_KEYS = {
     None: "table.unscored",
 }
 STATUSES = ("new", "in_progress", "resolved", "ignored")
+# Source key -> the display_name spiders.yaml gives it (Config.source_display_names()).
+SourceNames = Mapping[str, str]
+NO_NAMES: SourceNames = MappingProxyType({})
+
+
+def source_name(key: str, names: SourceNames) -> str:
+    """A source as people read it: its display name, else its key."""
+    return names.get(key, key)
 
 
 def sentiment_name(label: str | None, language: str = DEFAULT_LANGUAGE) -> str | None:
@@ -52,15 +62,17 @@ def _columns(keys: Sequence[str], language: str) -> list[str]:
     return [translate(key, language) for key in keys]
 
 
-def inbox_table(rows: Sequence[InboxRow], language: str = DEFAULT_LANGUAGE) -> Table:
+def inbox_table(
+    rows: Sequence[InboxRow], language: str = DEFAULT_LANGUAGE, names: SourceNames = NO_NAMES
+) -> Table:
     return Table(
         translate("table.inbox", language),
         ["id", *_columns(["table.brand", "table.side", "table.source", "table.author", "table.published",
                           "table.sentiment", "table.score", "table.status", "table.assignee", "table.copies",
                           "table.reach", "table.url", "table.text"], language)],
         [
-            [row.mention_id, row.brand, side(row.competitor, language), row.source, row.author,
-             row.published_at, sentiment_name(row.sentiment, language), row.score,
+            [row.mention_id, row.brand, side(row.competitor, language), source_name(row.source, names),
+             row.author, row.published_at, sentiment_name(row.sentiment, language), row.score,
              status_name(row.status, language), row.assignee, row.copies, row.reach, row.url, row.text]
             for row in rows
         ],
@@ -105,30 +117,37 @@ def _response_row(stats: ResponseStats) -> list[str | int | float | None]:
     ]
 
 
-def response_tables(report: ResponseReport, language: str = DEFAULT_LANGUAGE) -> list[Table]:
+def response_tables(
+    report: ResponseReport, language: str = DEFAULT_LANGUAGE, names: SourceNames = NO_NAMES
+) -> list[Table]:
     """By week, by source and by manager, in that order."""
     groups = (
-        ("table.by_week", "table.week", report.by_week),
-        ("table.by_source", "table.source", report.by_source),
-        ("table.by_manager", "table.assignee", report.by_manager),
+        ("table.by_week", "table.week", report.by_week, NO_NAMES),
+        ("table.by_source", "table.source", report.by_source, names),
+        ("table.by_manager", "table.assignee", report.by_manager, NO_NAMES),
     )
     return [
         Table(
             translate(title, language),
             _columns([first, *RESPONSE_COLUMNS], language),
-            [_response_row(s) for s in stats],
+            [[source_name(str(row[0]), keys), *row[1:]] for row in map(_response_row, stats)],
         )
-        for title, first, stats in groups
+        for title, first, stats, keys in groups
     ]
 
 
-def waiting_table(waiting: Sequence[Conversation], now: datetime, language: str = DEFAULT_LANGUAGE) -> Table:
+def waiting_table(
+    waiting: Sequence[Conversation],
+    now: datetime,
+    language: str = DEFAULT_LANGUAGE,
+    names: SourceNames = NO_NAMES,
+) -> Table:
     return Table(
         translate("table.waiting", language),
         ["id", *_columns(["table.brand", "table.source", "table.author", "table.published",
                           "table.waiting_hours", "table.url", "table.text"], language)],
         [
-            [c.mention_id, c.brand, c.source, c.author, c.published_at,
+            [c.mention_id, c.brand, source_name(c.source, names), c.author, c.published_at,
              hours((now - c.published_at).total_seconds() / 3600), c.url, c.text]
             for c in waiting
         ],
@@ -178,9 +197,16 @@ def ranked_table(title: str, what: str, ranked: Sequence[Ranked], language: str 
     )
 
 
-def sources_table(ranked: Sequence[Ranked], language: str = DEFAULT_LANGUAGE) -> Table:
+def sources_table(
+    ranked: Sequence[Ranked], language: str = DEFAULT_LANGUAGE, names: SourceNames = NO_NAMES
+) -> Table:
     title, what = translate("table.sources", language), translate("table.source", language)
-    return ranked_table(title, what, ranked, language)
+    return ranked_table(title, what, titled(ranked, names), language)
+
+
+def titled(ranked: Sequence[Ranked], names: SourceNames) -> list[Ranked]:
+    """Top sources with their display names in place of their keys."""
+    return [replace(r, name=source_name(r.name, names)) for r in ranked]
 
 
 def authors_table(ranked: Sequence[Ranked], language: str = DEFAULT_LANGUAGE) -> Table:

@@ -16,6 +16,8 @@ from monitor.export import Table
 from monitor.ui.downloads import table_with_csv, xlsx_button
 from monitor.ui.i18n import current_language, t
 from monitor.ui.tables import (
+    NO_NAMES,
+    SourceNames,
     authors_table,
     change_table,
     sentiment_name,
@@ -43,11 +45,11 @@ def week_label(week: Week) -> str:
     return t("trends.week_label", first=f"{monday:%d.%m}", last=f"{sunday:%d.%m.%Y}", number=week.number)
 
 
-def trends_tables(data: Trends, language: str) -> list[Table]:
+def trends_tables(data: Trends, language: str, source_names: SourceNames = NO_NAMES) -> list[Table]:
     return [
         change_table(data.changes, language),
         voice_table(data.share_of_voice, language),
-        sources_table(data.top_sources, language),
+        sources_table(data.top_sources, language, source_names),
         authors_table(data.top_authors, language),
         *topics_tables(data.negative_topics, language),
         volume_table(data.volume, language),
@@ -59,6 +61,7 @@ def render(
     now: datetime | None = None,
     tz: tzinfo | None = None,
     brand_terms: tuple[str, ...] = (),
+    source_names: SourceNames = NO_NAMES,
 ) -> None:
     now = now or utcnow()
     tz = tz or display_timezone()
@@ -70,7 +73,7 @@ def render(
     week = st.selectbox(t("trends.week"), choices, index=opening, format_func=week_label, key="trends_week")
     with sessions() as session:
         data = trends(session, week, tz, weeks=WEEKS_CHARTED, brand_terms=brand_terms)
-    tables = trends_tables(data, current_language())
+    tables = trends_tables(data, current_language(), source_names)
     change, voice, sources, authors, words, phrases, volume = tables
     xlsx_button(tables, f"trends-{week}", "trends-all", tz)
 
