@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from sentiment import LABELS
 from sentiment.datasets import (
@@ -74,8 +75,9 @@ class TrainSettings:
     seed: int = 0
     checkpoint_every: int = 100
     limit: int | None = None  # smoke runs: this many rows per domain
-    # Comma-separated extra corpora, brandless (sentiment.datasets.extra_rows): "cedr" (Apache-2.0),
-    # "rusentiment" (CC BY-NC-SA: the model becomes non-commercial).
+    # Comma-separated extra corpora: "retail" (ours, toward a brand: sentiment/own_data/), and
+    # brandless (sentiment.datasets.extra_rows) "cedr" (Apache-2.0), "rusentiment" (CC BY-NC-SA:
+    # the model becomes non-commercial).
     extras: str = ""
     # Share of SentiRuEval rows copied with the brand's name swapped for another company's of the
     # same domain, so the model reads what is said about the brand, not which brand it is.
@@ -124,6 +126,12 @@ def training_splits(root: Path, settings: TrainSettings) -> tuple[Split, Split]:
             *(getattr(train, f) + getattr(swapped, f) for f in ("texts", "brands", "labels", "domains"))
         )
     for name in filter(None, (n.strip() for n in settings.extras.split(","))):
+        if name == "retail":
+            own = retail_rows(settings.limit)
+            train = Split(
+                *(getattr(train, f) + getattr(own, f) for f in ("texts", "brands", "labels", "domains"))
+            )
+            continue
         rows = extra_rows(root, name, 1.0)
         cut = settings.limit or len(rows)
         train.texts += rows.texts[:cut]
@@ -131,6 +139,25 @@ def training_splits(root: Path, settings: TrainSettings) -> tuple[Split, Split]:
         train.labels += rows.labels[:cut]
         train.domains += [name] * len(rows.texts[:cut])
     return train, held
+
+
+RETAIL_POSTS = Path(__file__).parent / "own_data" / "retail_posts.csv"
+
+
+def retail_rows(limit: int | None = None, path: Path = RETAIL_POSTS) -> Split:
+    """Our own retail, delivery and food posts (sentiment/own_data/README.md), each toward its brand:
+    the domain the SentiRuEval tweets lack (spoiled food, couriers, price talk in a glowing review)."""
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    missing = {"text", "brand", "label"} - set(frame.columns)
+    if missing:
+        raise SystemExit(f"{path}: no {', '.join(sorted(missing))} column")
+    bad = frame[~frame["label"].isin(LABELS)]
+    if len(bad):
+        raise SystemExit(f"{path}:{bad.index[0] + 2}: label {bad['label'].iloc[0]!r} is not one of {LABELS}")
+    frame = frame.head(limit) if limit else frame
+    return Split(
+        frame["text"].tolist(), frame["brand"].tolist(), frame["label"].tolist(), ["retail"] * len(frame)
+    )
 
 
 def brand_swapped(train: Split, share: float, rng: random.Random) -> Split:
@@ -420,7 +447,12 @@ def trained_on(settings: dict[str, Any]) -> list[str]:
     extras = [n.strip() for n in settings.get("extras", "").split(",") if n.strip()]
     return [
         f"sentirueval2015 {files} (latest 10% of the train files by date held out for early stopping)"
-    ] + [f"{name} (brandless)" for name in extras]
+    ] + [
+        "sentiment/own_data/retail_posts.csv (ours, toward a brand)"
+        if name == "retail"
+        else f"{name} (brandless)"
+        for name in extras
+    ]
 
 
 def export(

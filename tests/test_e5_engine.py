@@ -278,3 +278,26 @@ def test_the_final_recipe_trains_on_the_dev_files_too(datasets, tiny_base, tmp_p
     assert "ВТБ спасибо за кэшбэк" not in plain.train.texts
     assert "ВТБ спасибо за кэшбэк" in final.train.texts
     assert final.held.texts == plain.held.texts  # early stopping still reads the latest train tweets
+
+
+def test_our_retail_posts_join_training_toward_their_brands(datasets, tiny_base, tmp_path):
+    from sentiment.train_e5 import RETAIL_POSTS, retail_rows
+
+    assert RETAIL_POSTS.is_file()  # shipped in the repository: written by us, not a shared dataset
+    rows = retail_rows(limit=5)
+    assert len(rows.texts) == 5 and all(rows.brands) and set(rows.labels) <= set(LABELS)
+    trainer = Trainer(tmp_path, TrainSettings(extras="retail", limit=5), tiny_base, lambda line: None)
+    assert trainer.train.texts[-5:] == rows.texts and trainer.train.brands[-5:] == rows.brands
+    assert trainer.train.domains[-1] == "retail"
+
+
+def test_a_broken_retail_file_is_one_line_naming_it(tmp_path):
+    from sentiment.train_e5 import retail_rows
+
+    path = tmp_path / "posts.csv"
+    path.write_text("text,brand,label\nКурьер опоздал,Самокат,bad\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match=r"posts.csv:2: label 'bad'"):
+        retail_rows(path=path)
+    path.write_text("text,label\nx,negative\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match=r"posts.csv: no brand column"):
+        retail_rows(path=path)
