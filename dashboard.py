@@ -1,7 +1,9 @@
-"""The staff dashboard (Streamlit): inbox, summary and health pages behind a staff login.
+"""The staff dashboard (Streamlit): inbox, summary, health, trends and response-time pages behind a
+staff login.
 
-Thin on purpose: pages live in monitor/ui/, read through monitor/queries.py and write through
-monitor/actions.py; no SQL here. Run with `brandpulse dashboard --database sqlite:///data/demo.db`.
+Thin on purpose: pages live in monitor/ui/, read through monitor/queries.py, monitor/analytics.py,
+monitor/response_times.py, monitor/source_health.py and monitor/unmatched.py, and write only
+through monitor/actions.py; no SQL here. Run with `brandpulse dashboard --database sqlite:///data/demo.db`.
 """
 
 from __future__ import annotations

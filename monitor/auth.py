@@ -125,7 +125,7 @@ def parse_users(text: str, where: str) -> dict[str, User]:
                 )
             if name in users:
                 raise ConfigError(f"{place}: user {name!r} is defined twice")
-            users[name] = User(name, role, password_hash)  # type: ignore[arg-type]
+            users[name] = User(name, role, password_hash)
     return users
 
 

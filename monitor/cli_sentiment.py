@@ -22,8 +22,8 @@ from monitor.errors import BrandpulseError, InputError
 
 if TYPE_CHECKING:
     from sentiment import SentimentEngine
+    from sentiment.datasets import Rows
     from sentiment.offline import OfflineEngine
-    from sentiment.train_offline import Rows
 
 sentiment_app = typer.Typer(
     help="Score CSVs of texts, evaluate a sentiment model on labelled texts, train a new one.",

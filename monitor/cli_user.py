@@ -62,7 +62,7 @@ def add(
     password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     if len(password) < 8:
         raise typer.BadParameter("use at least 8 characters", param_hint="password")
-    user = User(name, role, hash_password(password))  # type: ignore[arg-type]
+    user = User(name, role, hash_password(password))
     path = file or users_file(_configured_file(config))
     if path is None:
         # No file to write: print the entry for BRANDPULSE_USERS or a file of your choosing.

@@ -611,21 +611,22 @@ class _DuplicateKey(Exception):
         self.key, self.line, self.first_line = key, line, first_line
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+class _UniqueKeyLoader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML has no stubs in .venv: Any
     """YAML keeps the last of two equal keys without a word: a second `name:` in a brand silently
     renames it. Here a repeated key is an error."""
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         first: dict[Any, int] = {}
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=True)
             try:
                 seen = first.setdefault(key, key_node.start_mark.line)
             except TypeError:  # an unhashable key: SafeLoader reports it below
                 continue
             if seen != key_node.start_mark.line:
                 raise _DuplicateKey(str(key), key_node.start_mark.line + 1, seen + 1)
-        return super().construct_mapping(node, deep=deep)
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
 
 
 def parse_config(text: str, filename: str = "spiders.yaml") -> Config:

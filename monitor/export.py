@@ -92,7 +92,7 @@ def to_xlsx(tables: Sequence[Table], tz: tzinfo | None = None) -> bytes:
     from openpyxl.styles import Font
 
     workbook = Workbook()
-    workbook.remove(workbook.active)  # type: ignore[arg-type]
+    workbook.remove(workbook.active)
     taken: set[str] = set()
     for table in tables:
         sheet = workbook.create_sheet(_sheet_name(table.title, taken))

@@ -185,7 +185,9 @@ def _share(convs: Sequence[Conversation], limit: timedelta, now: datetime) -> fl
 
 
 def summarize(key: str, convs: Sequence[Conversation], now: datetime) -> ResponseStats:
-    def durations(start: Callable[[Conversation], datetime], end: Callable[[Conversation], datetime | None]):
+    def durations(
+        start: Callable[[Conversation], datetime], end: Callable[[Conversation], datetime | None]
+    ) -> Durations:
         found = (_elapsed(start(c), end(c)) for c in convs)
         return Durations.of(d for d in found if d is not None)
 

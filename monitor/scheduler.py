@@ -20,7 +20,8 @@ BLOCKED_BACKOFF_MAX_INTERVALS = 16
 
 def wait_after(interval: float, blocked_in_a_row: int) -> float:
     """Seconds until a source's next crawl: its interval, doubled for each blocked crawl in a row."""
-    return interval * min(2**blocked_in_a_row, BLOCKED_BACKOFF_MAX_INTERVALS)
+    doublings: int = 2**blocked_in_a_row  # typeshed: int ** int is Any (a negative power is a float)
+    return interval * min(doublings, BLOCKED_BACKOFF_MAX_INTERVALS)
 
 
 def run_forever(

@@ -19,10 +19,10 @@ from sqlalchemy.orm import Session
 
 from monitor.db.models import Item, Mention, Sentiment
 from sentiment import LABELS, SentimentEngine, SentimentError
+from sentiment.datasets import Rows
 from sentiment.hybrid import HybridEngine
 from sentiment.offline import normalize
 from sentiment.scoring import Evaluation, evaluate
-from sentiment.train_offline import Rows
 from sentiment.training import Hyperparameters, labelled_rows, train_offline_engine
 
 MIN_CORRECTIONS = 20

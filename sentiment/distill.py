@@ -381,7 +381,8 @@ def soft(logits: np.ndarray, temperature: float) -> np.ndarray:
     z = logits / temperature
     z = z - z.max(1, keepdims=True)
     e = np.exp(z)
-    return e / e.sum(1, keepdims=True)
+    probabilities: np.ndarray = e / e.sum(1, keepdims=True)
+    return probabilities
 
 
 def one_hot(labels: Sequence[str], smoothing: float = 0.0) -> np.ndarray:
@@ -444,7 +445,7 @@ def teacher_probabilities(path: Path, texts: Sequence[str]) -> np.ndarray:
     """Rows of an npz (`texts`, `probabilities` in LABELS order) for `texts`, in that order."""
     with np.load(path, allow_pickle=False) as archive:
         row_of = {str(t): i for i, t in enumerate(archive["texts"])}
-        probabilities = archive["probabilities"]
+        probabilities: np.ndarray = archive["probabilities"]
     missing = [t for t in texts if t not in row_of]
     if missing:
         raise ValueError(

@@ -256,7 +256,8 @@ def _scale(matrix: sp.csr_matrix, sublinear_tf: bool, weight: float) -> sp.csr_m
 def softmax(scores: np.ndarray) -> np.ndarray:
     scores = scores - scores.max(axis=1, keepdims=True)
     exp = np.exp(scores)
-    return exp / exp.sum(axis=1, keepdims=True)
+    probabilities: np.ndarray = exp / exp.sum(axis=1, keepdims=True)
+    return probabilities
 
 
 def best_labels(probabilities: np.ndarray) -> list[tuple[str, float]]:

@@ -38,7 +38,8 @@ E5_WEIGHT = 1.0  # equal weights: the mix is not tuned on the dev sets
 
 
 def vocabulary_texts(root: Path) -> list[str]:
-    return corpus_texts(root, "sentirueval") + corpus_texts(root, "cedr") + load_linis(root)["word"].tolist()
+    linis_words: list[str] = load_linis(root)["word"].tolist()  # pandas has no stubs in .venv: Any
+    return corpus_texts(root, "sentirueval") + corpus_texts(root, "cedr") + linis_words
 
 
 def scores(gold: Sequence[str], probabilities: np.ndarray) -> dict[str, float]:

@@ -16,20 +16,17 @@ from typing import Any
 import numpy as np
 
 from monitor.errors import InputError
-from sentiment.offline import FeatureSettings, OfflineEngine, save_model
-from sentiment.train_offline import (
+from sentiment.datasets import (
     DOMAINS,
-    SHIPPED_EXTRAS,
-    SHIPPED_SETTINGS,
     DatasetsMissing,
     Rows,
     datasets_dir,
     extra_rows,
-    fit_engine,
     load_sentirueval,
-    selfcheck,
     sentirueval_rows,
 )
+from sentiment.offline import FeatureSettings, OfflineEngine, save_model
+from sentiment.train_offline import SHIPPED_EXTRAS, SHIPPED_SETTINGS, fit_engine, selfcheck
 
 # Fallbacks for a model that does not record how it was trained; the shipped one does (MODEL_CARD.md).
 DEFAULT_C = 8.0

@@ -559,7 +559,8 @@ def test_unknown_preset_is_a_config_error_listing_the_known_ones() -> None:
     source = SiteSource(type="site", name="typo", preset="otzovk", start_urls=["http://x/"])
     with pytest.raises(
         ConfigError,
-        match=r"unknown preset 'otzovk' \(known: banki, banki_api, irecommend, otzovik, phpbb, xenforo\)",
+        match=r"unknown preset 'otzovk' \(known: banki, banki_api, irecommend, otzovik, phpbb, rutracker, "
+        r"sravni_api, xenforo\)",
     ):
         resolve_rules(source, [])
 

@@ -29,7 +29,7 @@ _NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 _OWN_ATTRIBUTE = re.compile(r"^::attr\(\s*([A-Za-z_][\w.:-]*)\s*\)$")
 
 
-def matches(node: Selector | SelectorList, alternative: str) -> SelectorList:
+def matches(node: Selector | SelectorList[Selector], alternative: str) -> SelectorList[Selector]:
     """What one selector alternative matches in `node` (see _OWN_ATTRIBUTE)."""
     own = _OWN_ATTRIBUTE.match(alternative)
     if own and isinstance(node, Selector):
@@ -37,7 +37,7 @@ def matches(node: Selector | SelectorList, alternative: str) -> SelectorList:
     return node.css(alternative)
 
 
-def select(node: Selector | SelectorList, selector: str) -> SelectorList:
+def select(node: Selector | SelectorList[Selector], selector: str) -> SelectorList[Selector]:
     """The matches of the first comma-separated alternative that matches anything."""
     for alternative in selector_alternatives(selector):
         found = matches(node, alternative)

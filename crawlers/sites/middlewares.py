@@ -94,7 +94,7 @@ class BackoffRetryMiddleware:
             load_object(name) if isinstance(name, str) else name
             for name in settings.getlist("RETRY_EXCEPTIONS")
         )
-        self.backoff = settings.getfloat("BRANDPULSE_RETRY_BACKOFF", 1.0)
+        self.backoff: float = settings.getfloat("BRANDPULSE_RETRY_BACKOFF", 1.0)
 
     @classmethod
     def from_crawler(cls, crawler: Any) -> BackoffRetryMiddleware:
@@ -127,13 +127,15 @@ class BackoffRetryMiddleware:
         return get_retry_request(request, spider=self.crawler.spider, reason=reason)
 
     def _backoff(self, request: Request) -> float:
-        return min(BACKOFF_MAX, self.backoff * 2 ** request.meta.get("retry_times", 0))
+        retries: int = request.meta.get("retry_times", 0)
+        growth: int = 2**retries  # typeshed: int ** int is Any (a negative power is a float)
+        return min(BACKOFF_MAX, self.backoff * growth)
 
     async def _wait(self, seconds: float) -> None:
         if seconds > 0:
             from twisted.internet import reactor
 
-            await maybe_deferred_to_future(deferLater(reactor, seconds, lambda: None))  # type: ignore[arg-type]
+            await maybe_deferred_to_future(deferLater(reactor, seconds, lambda: None))
 
 
 class CookieRedirectMiddleware:

@@ -220,7 +220,7 @@ def describe_failure(failure: Failure, request: Request, rules: SiteRules) -> tu
     retries = request.meta.get("retry_times", 0)
     after = f" after {retries} retries" if retries else ""
     error = failure.value
-    if failure.check(HttpError):
+    if isinstance(error, HttpError):
         status = error.response.status
         asked = request.meta.get("brandpulse_retry_after")
         if status == 429:
@@ -270,7 +270,7 @@ def _blocked_answer(response: Response) -> str | None:
 
 
 @contextmanager
-def _nested_items_detached(node: Selector, items: SelectorList) -> Iterator[None]:
+def _nested_items_detached(node: Selector, items: SelectorList[Selector]) -> Iterator[None]:
     """Broken markup (an unclosed <div>) can put the next item inside this one: take it out while
     this item's fields are read, so each review keeps only its own text, then put it back."""
     others = {id(other.root) for other in items if other.root is not node.root}

@@ -114,7 +114,7 @@ class _ApiBaseAdapter(HTTPAdapter):
         return response
 
 
-class _VkApi(vk_api.VkApi):
+class _VkApi(vk_api.VkApi):  # type: ignore[misc]  # vk_api has no type information: Any
     # Throttling and the retries of error 6 are ours (RateLimiter, VkCalls): vk_api's own sleep on
     # the wall clock, and retry error 6 without a bound.
     RPS_DELAY = 0.0

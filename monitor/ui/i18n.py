@@ -510,7 +510,7 @@ MESSAGES: dict[Language, dict[str, str]] = {
 
 def translate(key: str, language: str, **values: Any) -> str:
     """The text for `key` in `language` with {placeholders} filled; the key itself when unknown."""
-    messages = MESSAGES.get(language, MESSAGES[DEFAULT_LANGUAGE])  # type: ignore[call-overload]
+    messages: dict[str, str] = MESSAGES.get(language, MESSAGES[DEFAULT_LANGUAGE])  # type: ignore[call-overload]
     text = messages.get(key, key)
     return text.format(**values) if values else text
 
