@@ -21,7 +21,6 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from monitor.errors import ConfigError
 from monitor.morphology import AnalysedText
@@ -184,7 +183,3 @@ def describe(model: SenseModel, brand: str, features: Sequence[str], top: int = 
         return ""
     pushes = sorted(((sense.weights.get(f, 0.0), f) for f in set(features)), key=lambda p: -abs(p[0]))
     return " ".join(f"{'+' if w > 0 else '−'}{f}" for w, f in pushes[:top] if w)
-
-
-def as_json(model: SenseModel) -> dict[str, Any]:
-    return {name: {"examples": s.examples, "threshold": s.threshold} for name, s in model.brands.items()}

@@ -21,6 +21,7 @@ from monitor.cli_sentiment import sentiment_app
 from monitor.cli_user import user_app
 from monitor.config import Config, load_config
 from monitor.errors import BrandpulseError
+from monitor.unmatched import DEFAULT_DAYS as UNMATCHED_DAYS
 
 app = typer.Typer(
     help="brandpulse: find what people write about your brand, score it, alert on complaints.",
@@ -332,7 +333,7 @@ def unmatched(
     fmt: FormatOption = Fmt.table,
     database: DatabaseOption = None,
     source: Annotated[str | None, typer.Option("--source", "-s", help="Only this source.")] = None,
-    days: Annotated[int, typer.Option(min=1, help="Collected in the last N days.")] = 7,
+    days: Annotated[int, typer.Option(min=1, help="Collected in the last N days.")] = UNMATCHED_DAYS,
     limit: Annotated[int, typer.Option(min=1, help="At most this many items (newest first).")] = 50,
 ) -> None:
     """Show collected items that matched no brand, newest first, and how many each source had: a

@@ -123,8 +123,9 @@ def match_train(
     output.parent.mkdir(parents=True, exist_ok=True)
     report.model.save(output)
     ordinary = [b.name for b in loaded.brands if b.context or b.category]
+    left = set(report.brands_left_to_rules(ordinary))
     for brand in ordinary:
         counts = {why: n for (name, why), n in sorted(report.examples.items()) if name == brand}
-        state = "trained" if brand in report.model.brands else "too few examples: the rules decide"
+        state = "too few examples: the rules decide" if brand in left else "trained"
         typer.echo(f"{brand}: {state}; examples {counts or 'none'}", err=True)
     typer.echo(f"{report.texts} texts read; {len(report.model.brands)} brands → {output}", err=True)

@@ -238,8 +238,10 @@ class Pipeline:
             log.exception("item %s (%s): matching failed, skipped", item.id, item.url)
             return 0
         place_brand = self.places.brand_of(source_name or "", item.url, item.place) if self.places else None
+        place_match = None
         if place_brand and all(match.brand != place_brand for match in matches):
-            matches = [*matches, self._place_match(place_brand)]
+            place_match = self._place_match(place_brand)
+            matches = [*matches, place_match]
         # An item comes back unmatched when its text was edited: its mentions are brought up to date
         # and re-scored (a staff correction stays), so a review edited into a complaint still alerts.
         existing = {m.brand: m for m in item.mentions}
@@ -255,7 +257,7 @@ class Pipeline:
                 mention.sentiment = None
             mention.span_start, mention.span_end = match.start, match.end
             mention.matched_text = match.text[:500]
-            mention.by_place = match.text == "" and match.brand == place_brand
+            mention.by_place = match is place_match
             mention.own_post = self.own_accounts.is_own(match.brand, item.author, item.author_url)
         return made
 

@@ -94,6 +94,15 @@ class Split:
     labels: list[str]
     domains: list[str]
 
+    def __add__(self, other: Split) -> Split:
+        """These rows, then other's."""
+        return Split(
+            self.texts + other.texts,
+            self.brands + other.brands,
+            self.labels + other.labels,
+            self.domains + other.domains,
+        )
+
 
 def brand_name(entity: str) -> str:
     """The company's name as people write it (Сбербанк, МТС), for the brand segment."""
@@ -116,21 +125,15 @@ def training_splits(root: Path, settings: TrainSettings) -> tuple[Split, Split]:
             split.domains += [domain] * len(rows)
     if settings.with_dev:
         dev = dev_split(root, settings.limit)
-        train = Split(
-            *(getattr(train, f) + getattr(dev, f) for f in ("texts", "brands", "labels", "domains"))
-        )
+        train = train + dev
     rng = random.Random(settings.seed)
     if settings.brand_swap:
         swapped = brand_swapped(train, settings.brand_swap, rng)
-        train = Split(
-            *(getattr(train, f) + getattr(swapped, f) for f in ("texts", "brands", "labels", "domains"))
-        )
+        train = train + swapped
     for name in filter(None, (n.strip() for n in settings.extras.split(","))):
         if name == "retail":
             own = retail_rows(settings.limit)
-            train = Split(
-                *(getattr(train, f) + getattr(own, f) for f in ("texts", "brands", "labels", "domains"))
-            )
+            train = train + own
             continue
         rows = extra_rows(root, name, 1.0)
         cut = settings.limit or len(rows)
